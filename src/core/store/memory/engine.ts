@@ -53,7 +53,7 @@ export class MemoryEngine extends EventEmitter {
   private readonly scans = new Map<number, string[]>();
   private nextCursor = 1;
 
-  constructor(readonly now: () => number = Date.now) {
+  constructor(readonly now: () => number = () => performance.timeOrigin + performance.now()) {
     super();
     this.setMaxListeners(0);
   }
@@ -196,6 +196,32 @@ function zrangeReply(items: { member: string; score: number }[], withScores: boo
   return withScores ? items.flatMap((i) => [i.member, formatScore(i.score)]) : items.map((i) => i.member);
 }
 
+function scoreRange(
+  e: MemoryEngine,
+  key: string,
+  min: string,
+  max: string,
+  opts: string[],
+  reverse: boolean,
+): Reply {
+  let withScores = false;
+  let offset = 0;
+  let count = -1;
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i]!.toUpperCase();
+    if (o === 'WITHSCORES') withScores = true;
+    else if (o === 'LIMIT') {
+      offset = int(opts[++i]);
+      count = int(opts[++i]);
+    } else throw new Error('ERR syntax error');
+  }
+  const z = e.typed(key, 'zset');
+  let items = z ? z.v.rangeByScore(parseBound(min), parseBound(max)) : [];
+  if (reverse) items.reverse();
+  items = items.slice(offset, count < 0 ? undefined : offset + count);
+  return zrangeReply(items, withScores);
+}
+
 function listPush(e: MemoryEngine, key: string, values: string[], left: boolean): Reply {
   const list = e.container(key, 'list').v;
   for (const v of values) {
@@ -226,7 +252,7 @@ const COMMANDS: Record<string, Handler> = {
   TIME: (e) => {
     const ms = e.now();
     const sec = Math.floor(ms / 1000);
-    return [String(sec), String(Math.round((ms - sec * 1000) * 1000))];
+    return [String(sec), String(Math.floor((ms - sec * 1000) * 1000))];
   },
   FLUSHDB: (e) => {
     e.flush();
@@ -363,23 +389,8 @@ const COMMANDS: Record<string, Handler> = {
     const to = Math.min(n - 1, int(stop) < 0 ? n + int(stop) : int(stop));
     return zrangeReply(from > to ? [] : all.slice(from, to + 1), withScores);
   },
-  ZRANGEBYSCORE: (e, [key, min, max, ...opts]) => {
-    let withScores = false;
-    let offset = 0;
-    let count = -1;
-    for (let i = 0; i < opts.length; i++) {
-      const o = opts[i]!.toUpperCase();
-      if (o === 'WITHSCORES') withScores = true;
-      else if (o === 'LIMIT') {
-        offset = int(opts[++i]);
-        count = int(opts[++i]);
-      } else throw new Error('ERR syntax error');
-    }
-    const z = e.typed(key!, 'zset');
-    let items = z ? z.v.rangeByScore(parseBound(min!), parseBound(max!)) : [];
-    items = items.slice(offset, count < 0 ? undefined : offset + count);
-    return zrangeReply(items, withScores);
-  },
+  ZRANGEBYSCORE: (e, [key, min, max, ...opts]) => scoreRange(e, key!, min!, max!, opts, false),
+  ZREVRANGEBYSCORE: (e, [key, max, min, ...opts]) => scoreRange(e, key!, min!, max!, opts, true),
   ZCOUNT: (e, [key, min, max]) =>
     e.typed(key!, 'zset')?.v.rangeByScore(parseBound(min!), parseBound(max!)).length ?? 0,
   ZREMRANGEBYSCORE: (e, [key, min, max]) => {
