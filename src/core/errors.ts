@@ -29,7 +29,10 @@ export class ClusterError extends Error {
 
 /** A setting has a value of the wrong type or out of range, or a settings file cannot be read. */
 export class SettingsError extends ClusterError {
-  constructor(message: string, options?: { cause?: unknown; code?: 'SC_SETTINGS_INVALID' | 'SC_SETTINGS_FILE' }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; code?: 'SC_SETTINGS_INVALID' | 'SC_SETTINGS_FILE' },
+  ) {
     super(options?.code ?? 'SC_SETTINGS_INVALID', message, options);
   }
 }

@@ -67,8 +67,8 @@ export class RedisThrottledQueue<T = unknown> {
 
   /** Pushes through to the wrapped queue (a priority queue takes the priority as second argument). */
   async push(item: T, priority?: number): Promise<void> {
-    if (this.queue.kind === 'zset') await (this.queue as RedisPriorityQueue<T>).push(item, priority ?? 0);
-    else await (this.queue as Exclude<AnyQueue<T>, RedisPriorityQueue<T>>).push(item);
+    if (this.queue.kind === 'zset') await (this.queue).push(item, priority ?? 0);
+    else await (this.queue).push(item);
   }
 
   /** The item when the throttle allows a pop and the queue has one, else null. */
