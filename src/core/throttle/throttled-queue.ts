@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AnyQueue, RedisPriorityQueue } from '../queues/redis-queue.js';
+import type { AnyQueue } from '../queues/redis-queue.js';
 import { asString } from '../store/reply.js';
 import { throttlePop } from './scripts.js';
 
@@ -67,8 +67,8 @@ export class RedisThrottledQueue<T = unknown> {
 
   /** Pushes through to the wrapped queue (a priority queue takes the priority as second argument). */
   async push(item: T, priority?: number): Promise<void> {
-    if (this.queue.kind === 'zset') await (this.queue).push(item, priority ?? 0);
-    else await (this.queue).push(item);
+    if (this.queue.kind === 'zset') await this.queue.push(item, priority ?? 0);
+    else await this.queue.push(item);
   }
 
   /** The item when the throttle allows a pop and the queue has one, else null. */
