@@ -107,13 +107,13 @@ export function queuesContract(name: string, open: () => Promise<Store>): void {
     });
 
     it('never pops with limit 0, and an empty queue consumes no slot', async () => {
-      const zero = new RedisThrottledQueue(new RedisPriorityQueue(store, `${p}zero`), {
+      const zero = new RedisThrottledQueue(new RedisPriorityQueue<string>(store, `${p}zero`), {
         window: 1,
         limit: 0,
       });
       await zero.push('x', 1);
       expect(await zero.tryPop()).toMatchObject({ status: 'throttled', item: null, retryAfter: -1 });
-      const empty = new RedisThrottledQueue(new RedisPriorityQueue(store, `${p}empty`), {
+      const empty = new RedisThrottledQueue(new RedisPriorityQueue<string>(store, `${p}empty`), {
         window: 5,
         limit: 1,
       });

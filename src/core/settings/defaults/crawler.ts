@@ -1,0 +1,168 @@
+import { field, type SettingsOf } from '../fields.js';
+import {
+  DEFAULT_STATS_TIMES,
+  MiB,
+  REDIS_DEFAULTS,
+  redisFields,
+  ZOOKEEPER_DEFAULTS,
+  zookeeperFields,
+} from './common.js';
+
+export const crawlerFields = {
+  ...redisFields,
+
+  KAFKA_HOSTS: field.hosts(),
+  KAFKA_TOPIC_PREFIX: field.string(),
+  KAFKA_APPID_TOPICS: field.bool(),
+  KAFKA_BASE_64_ENCODE: field.bool(),
+  KAFKA_PRODUCER_BATCH_LINGER_MS: field.int({ min: 0 }),
+  KAFKA_PRODUCER_BUFFER_BYTES: field.int({ min: 1 }),
+  KAFKA_PRODUCER_MAX_REQUEST_SIZE: field.int({ min: 1 }),
+
+  ...zookeeperFields,
+
+  PUBLIC_IP_URL: field.url(),
+  IP_ADDR_REGEX: field.regex(),
+
+  SCHEDULER_PERSIST: field.bool(),
+  SCHEDULER_QUEUE_REFRESH: field.float({ positive: true }),
+  SCHEDULER_QUEUE_TIMEOUT: field.int({ min: 1 }),
+  SCHEDULER_IP_REFRESH: field.float({ positive: true }),
+  SCHEDULER_BACKLOG_BLACKLIST: field.bool(),
+  SCHEDULER_TYPE_ENABLED: field.bool(),
+  SCHEDULER_IP_ENABLED: field.bool(),
+  // The original's spelling, kept so existing settings files keep working.
+  SCHEUDLER_ITEM_RETRIES: field.int({ min: 0 }),
+
+  QUEUE_HITS: field.int({ min: 1 }),
+  QUEUE_WINDOW: field.float({ positive: true }),
+  QUEUE_MODERATED: field.bool(),
+  DUPEFILTER_TIMEOUT: field.int({ min: 1 }),
+  GLOBAL_PAGE_PER_DOMAIN_LIMIT: field.nullableInt({ min: 1 }),
+  GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT: field.int({ min: 1 }),
+  DOMAIN_MAX_PAGE_TIMEOUT: field.int({ min: 1 }),
+
+  SC_LOGGER_NAME: field.string(),
+  SC_LOG_DIR: field.string(),
+  SC_LOG_FILE: field.string(),
+  SC_LOG_MAX_BYTES: field.int({ min: 0 }),
+  SC_LOG_BACKUPS: field.int({ min: 0 }),
+  SC_LOG_STDOUT: field.bool(),
+  SC_LOG_JSON: field.bool(),
+  SC_LOG_LEVEL: field.logLevel(),
+
+  STATS_STATUS_CODES: field.bool(),
+  STATS_RESPONSE_CODES: field.intList({ min: 100, max: 999 }),
+  STATS_CYCLE: field.int({ min: 1 }),
+  STATS_TIMES: field.stringList(),
+
+  // Scrapy settings the crawler honours (Scrapy 1.5 defaults unless the original project set them).
+  BOT_NAME: field.string(),
+  CONCURRENT_REQUESTS: field.int({ min: 1 }),
+  CONCURRENT_REQUESTS_PER_DOMAIN: field.int({ min: 1 }),
+  CONCURRENT_REQUESTS_PER_IP: field.int({ min: 0 }),
+  DOWNLOAD_DELAY: field.float(),
+  DOWNLOAD_TIMEOUT: field.float({ positive: true }),
+  DOWNLOAD_MAXSIZE: field.int({ min: 0 }),
+  RETRY_TIMES: field.int({ min: 0 }),
+  RETRY_HTTP_CODES: field.intList({ min: 100, max: 999 }),
+  USER_AGENT: field.string(),
+  DEFAULT_REQUEST_HEADERS: field.stringMap(),
+  ROBOTSTXT_OBEY: field.bool(),
+  COOKIES_ENABLED: field.bool(),
+  REDIRECT_ENABLED: field.bool(),
+  REDIRECT_MAX_TIMES: field.int({ min: 0 }),
+  HTTPERROR_ALLOW_ALL: field.bool(),
+  DNSCACHE_ENABLED: field.bool(),
+  ITEM_PIPELINES: field.rankMap(),
+  SPIDER_MIDDLEWARES: field.rankMap(),
+  DOWNLOADER_MIDDLEWARES: field.rankMap(),
+
+  // Added by this project (no equivalent in the original).
+  LEASE_TIMEOUT: field.int({ min: 1 }),
+  ALLOWED_ADDRESSES: field.addressList(),
+  DNS_OVERRIDES: field.addressMap(),
+};
+
+export type CrawlerSettings = SettingsOf<typeof crawlerFields>;
+
+export const CRAWLER_DEFAULTS: CrawlerSettings = {
+  ...REDIS_DEFAULTS,
+
+  KAFKA_HOSTS: 'localhost:9092',
+  KAFKA_TOPIC_PREFIX: 'demo',
+  KAFKA_APPID_TOPICS: false,
+  KAFKA_BASE_64_ENCODE: false,
+  KAFKA_PRODUCER_BATCH_LINGER_MS: 25,
+  KAFKA_PRODUCER_BUFFER_BYTES: 4 * MiB,
+  KAFKA_PRODUCER_MAX_REQUEST_SIZE: 1 * MiB,
+
+  ...ZOOKEEPER_DEFAULTS,
+
+  PUBLIC_IP_URL: 'http://ip.42.pl/raw',
+  IP_ADDR_REGEX: String.raw`(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})`,
+
+  SCHEDULER_PERSIST: true,
+  SCHEDULER_QUEUE_REFRESH: 10,
+  SCHEDULER_QUEUE_TIMEOUT: 3600,
+  SCHEDULER_IP_REFRESH: 60,
+  SCHEDULER_BACKLOG_BLACKLIST: true,
+  SCHEDULER_TYPE_ENABLED: true,
+  SCHEDULER_IP_ENABLED: true,
+  SCHEUDLER_ITEM_RETRIES: 3,
+
+  QUEUE_HITS: 10,
+  QUEUE_WINDOW: 60,
+  QUEUE_MODERATED: true,
+  DUPEFILTER_TIMEOUT: 600,
+  GLOBAL_PAGE_PER_DOMAIN_LIMIT: null,
+  GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT: 600,
+  DOMAIN_MAX_PAGE_TIMEOUT: 600,
+
+  SC_LOGGER_NAME: 'sc-crawler',
+  SC_LOG_DIR: 'logs',
+  SC_LOG_FILE: 'sc_crawler.log',
+  SC_LOG_MAX_BYTES: 10 * MiB,
+  SC_LOG_BACKUPS: 5,
+  SC_LOG_STDOUT: true,
+  SC_LOG_JSON: false,
+  SC_LOG_LEVEL: 'INFO',
+
+  STATS_STATUS_CODES: true,
+  STATS_RESPONSE_CODES: [200, 404, 403, 504],
+  STATS_CYCLE: 5,
+  STATS_TIMES: [...DEFAULT_STATS_TIMES],
+
+  BOT_NAME: 'crawling',
+  CONCURRENT_REQUESTS: 16,
+  CONCURRENT_REQUESTS_PER_DOMAIN: 8,
+  CONCURRENT_REQUESTS_PER_IP: 0,
+  DOWNLOAD_DELAY: 0,
+  DOWNLOAD_TIMEOUT: 10,
+  DOWNLOAD_MAXSIZE: 1024 * MiB,
+  RETRY_TIMES: 3,
+  RETRY_HTTP_CODES: [500, 502, 503, 504, 522, 524, 408],
+  USER_AGENT: 'Scrapy/1.5.0 (+https://scrapy.org)',
+  DEFAULT_REQUEST_HEADERS: {
+    Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+    'Accept-Language': 'en',
+  },
+  // Deliberate change: the original left Scrapy's default (false) in place.
+  ROBOTSTXT_OBEY: true,
+  COOKIES_ENABLED: true,
+  REDIRECT_ENABLED: true,
+  REDIRECT_MAX_TIMES: 20,
+  HTTPERROR_ALLOW_ALL: true,
+  DNSCACHE_ENABLED: true,
+  ITEM_PIPELINES: { LoggingBeforePipeline: 1, KafkaPipeline: 100 },
+  SPIDER_MIDDLEWARES: { MetaPassthroughMiddleware: 100, RedisStatsMiddleware: 101 },
+  DOWNLOADER_MIDDLEWARES: {
+    RedisRetryMiddleware: 510,
+    LogRetryMiddleware: 520,
+    CustomCookiesMiddleware: 700,
+  },
+
+  LEASE_TIMEOUT: 60,
+  ALLOWED_ADDRESSES: [],
+  DNS_OVERRIDES: {},
+};

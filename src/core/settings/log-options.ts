@@ -1,0 +1,22 @@
+import type { LoggerOptions } from '../logging/logger.js';
+import { COMPONENT_SPECS, type Component } from './component.js';
+import type { Settings } from './loader.js';
+
+/** The logger options a component's settings describe (LOG_* or, for the crawler, SC_LOG_*). */
+export function logOptionsFromSettings<C extends Component>(
+  component: C,
+  settings: Settings<C>,
+): LoggerOptions {
+  const names = COMPONENT_SPECS[component].log;
+  const values = settings as Record<string, unknown>;
+  return {
+    name: values[names.name] as string,
+    dir: values[names.dir] as string,
+    file: values[names.file] as string,
+    bytes: values[names.maxBytes] as number,
+    backups: values[names.backups] as number,
+    stdout: values[names.stdout] as boolean,
+    json: values[names.json] as boolean,
+    level: values[names.level] as string,
+  };
+}
