@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli/main.js';
 
-main(process.argv).catch((err) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
-});
+await main(process.argv);
+// A finished command must not linger on a forgotten socket or timer of a client library.
+process.exit(process.exitCode ?? 0);

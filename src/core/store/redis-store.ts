@@ -55,7 +55,7 @@ function createRedisClient(options: RedisStoreOptions) {
  */
 export class RedisStore extends BaseStore {
   readonly kind = 'redis' as const;
-  private readonly shas = new Map<string, string>();
+  private readonly shas = new Map<string, Promise<string>>();
   private blocking: Client | undefined;
 
   private constructor(
@@ -161,10 +161,12 @@ export class RedisStore extends BaseStore {
     return this.run(entry.script, entry.keys, entry.args);
   }
 
-  private async sha(script: ScriptDef): Promise<string> {
+  /** One SCRIPT LOAD per script, shared by every caller that needs it meanwhile. */
+  private sha(script: ScriptDef): Promise<string> {
     let sha = this.shas.get(script.name);
     if (!sha) {
-      sha = asString(await this.client.sendCommand<Reply>(['SCRIPT', 'LOAD', script.lua()])) ?? '';
+      sha = this.client.sendCommand<Reply>(['SCRIPT', 'LOAD', script.lua()]).then((r) => asString(r) ?? '');
+      sha.catch(() => this.shas.delete(script.name));
       this.shas.set(script.name, sha);
     }
     return sha;

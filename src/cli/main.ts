@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { isClusterError, errorMessage } from '../core/errors.js';
+import { registerKafkadumpCommands, registerKafkaMonitorCommands } from '../kafka-monitor/cli.js';
+import { rewriteAliases } from './common-options.js';
+import { allUsages } from './help.js';
+
+export function buildProgram(): Command {
+  const program = new Command('scrapy-cluster')
+    .description('A distributed, on-demand web crawling cluster on Kafka, Redis and ZooKeeper')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerKafkaMonitorCommands(program);
+  registerKafkadumpCommands(program);
+  program.addHelpText('afterAll', () => allUsages(program));
+  return program;
+}
+
+/**
+ * Runs the CLI. Errors the user can act on (bad settings, unreachable services, bad input) print one
+ * line and exit 1; only unexpected errors show a stack trace.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(rewriteAliases(argv));
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (isClusterError(err)) {
+      console.error(`scrapy-cluster: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.error(err instanceof Error ? (err.stack ?? err.message) : errorMessage(err));
+    process.exitCode = 1;
+  }
+}

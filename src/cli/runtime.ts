@@ -1,0 +1,63 @@
+import { dirname, resolve } from 'node:path';
+import { connectBus, type Bus } from '../core/bus/index.js';
+import { createLogger, type Logger } from '../core/logging/index.js';
+import {
+  loadSettings,
+  logOptionsFromSettings,
+  type Component,
+  type Settings,
+} from '../core/settings/index.js';
+import { connectStore, type Store } from '../core/store/index.js';
+import { settingsFlags, type CommonOptions } from './common-options.js';
+
+export interface Runtime<C extends Component> {
+  settings: Settings<C>;
+  logger: Logger;
+  /** Directory relative plugin paths resolve from: the settings file's, else the working directory. */
+  baseDir: string;
+}
+
+/** Settings and logger for a component command, from its -s file, the environment and the flags. */
+export async function openRuntime<C extends Component>(
+  component: C,
+  options: CommonOptions,
+): Promise<Runtime<C>> {
+  const settings = await loadSettings(component, {
+    ...(options.settings ? { file: options.settings } : {}),
+    flags: settingsFlags(options),
+  });
+  const logger = createLogger(logOptionsFromSettings(component, settings));
+  const baseDir = options.settings ? dirname(resolve(options.settings)) : process.cwd();
+  return { settings, logger, baseDir };
+}
+
+export function openStore(settings: Settings<Component>, name: string): Promise<Store> {
+  return connectStore(settings, name);
+}
+
+export function openBus(
+  settings: Settings<Component>,
+  clientId: string,
+  timeoutSeconds?: number,
+): Promise<Bus> {
+  return connectBus(settings, {
+    clientId,
+    ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+  });
+}
+
+/**
+ * Resolves when the process is asked to stop (Ctrl-C or SIGTERM). A second signal exits at once, so a
+ * stuck shutdown can always be interrupted.
+ */
+export function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolvePromise) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolvePromise(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

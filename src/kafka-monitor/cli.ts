@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
+import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
+import { createLogger } from '../core/logging/index.js';
+import { loadSettings, logOptionsFromSettings } from '../core/settings/index.js';
+import { feedJson } from './feed.js';
+import { dumpTopic, listTopics } from './kafkadump.js';
+import { KafkaMonitor } from './monitor.js';
+
+/** `scrapy-cluster kafka-monitor run|feed` (the original's kafka_monitor.py). */
+export function registerKafkaMonitorCommands(program: Command): void {
+  const km = program
+    .command('kafka-monitor')
+    .description('validate API requests from Kafka and write them to Redis');
+
+  addCommonOptions(km.command('run').description('consume the incoming topic continuously')).action(
+    async (options: CommonOptions) => {
+      const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
+      const store = await openStore(settings, 'kafka-monitor');
+      const bus = await openBus(settings, 'kafka-monitor');
+      const monitor = await KafkaMonitor.create({ settings, store, bus, logger, pluginDir: baseDir });
+      await monitor.start();
+      await untilStopped();
+      await monitor.close();
+      await bus.close();
+      await store.close();
+      logger.close();
+    },
+  );
+
+  addCommonOptions(
+    km
+      .command('feed')
+      .description('produce one JSON request to the incoming topic')
+      .argument('<json>', 'the request'),
+  ).action(async (json: string, options: CommonOptions) => {
+    const { settings, logger } = await openRuntime('kafka-monitor', options);
+    try {
+      await feedJson({
+        json,
+        topic: settings.KAFKA_INCOMING_TOPIC,
+        timeoutSeconds: settings.KAFKA_FEED_TIMEOUT,
+        logger,
+        connect: () => openBus(settings, 'kafka-monitor-feed', settings.KAFKA_FEED_TIMEOUT),
+      });
+    } finally {
+      logger.close();
+    }
+  });
+}
+
+interface DumpCommandOptions extends CommonOptions {
+  topic: string;
+  consumer?: string;
+  fromBeginning?: boolean;
+  body?: boolean;
+  justBody?: boolean;
+  pretty?: boolean;
+  decodeBase64?: boolean;
+  kafkaHost?: string;
+}
+
+/** `scrapy-cluster kafkadump list|dump` (the original's kafkadump.py). */
+export function registerKafkadumpCommands(program: Command): void {
+  const dump = program.command('kafkadump').description('list topics or print the records of a topic');
+
+  const open = async (options: CommonOptions & { kafkaHost?: string }) => {
+    const settings = await loadSettings('kafka-monitor', {
+      ...(options.settings ? { file: options.settings } : {}),
+      ...(options.kafkaHost ? { overrides: { KAFKA_HOSTS: options.kafkaHost } } : {}),
+      flags: options.logLevel ? { logLevel: options.logLevel } : {},
+    });
+    // Records go to stdout; logs go to stderr so a dump can be piped.
+    const logger = createLogger({
+      ...logOptionsFromSettings('kafka-monitor', settings),
+      name: 'kafkadump',
+      destination: process.stderr,
+    });
+    return { settings, logger, bus: await openBus(settings, 'kafkadump') };
+  };
+
+  addCommonOptions(dump.command('list').description('list the topics of the cluster'))
+    .option('--kafka-host <hosts>', 'Kafka hosts, overriding KAFKA_HOSTS (alias -kh)')
+    .action(async (options: CommonOptions & { kafkaHost?: string }) => {
+      const { bus, logger } = await open(options);
+      process.stdout.write(`Topics:\n${(await listTopics(bus)).map((t) => `- ${t}\n`).join('')}`);
+      await bus.close();
+      logger.close();
+    });
+
+  addCommonOptions(dump.command('dump').description('print the records of a topic until Ctrl-C'))
+    .requiredOption('-t, --topic <topic>', 'the topic to read')
+    .option('-c, --consumer <group>', 'consumer group (default: a private one)')
+    .option('-b, --from-beginning', 'start at the oldest record instead of the newest')
+    .option('--no-body', 'leave out the body of crawl results (alias -nb)')
+    .option('--just-body', 'print only the body of crawl results (alias -jb)')
+    .option('-p, --pretty', 'indent the JSON')
+    .option('-d, --decode-base64', 'decode base64 bodies with the record encoding')
+    .option('--kafka-host <hosts>', 'Kafka hosts, overriding KAFKA_HOSTS (alias -kh)')
+    .action(async (options: DumpCommandOptions) => {
+      const { bus, logger } = await open(options);
+      const tally = await dumpTopic(
+        bus,
+        {
+          topic: options.topic,
+          ...(options.consumer ? { group: options.consumer } : {}),
+          fromBeginning: options.fromBeginning ?? false,
+          noBody: options.body === false,
+          justBody: options.justBody ?? false,
+          pretty: options.pretty ?? false,
+          decodeBase64: options.decodeBase64 ?? false,
+        },
+        (line) => process.stdout.write(`${line}\n`),
+        untilStopped(),
+      );
+      logger.info(tally.summary());
+      await bus.close();
+      logger.close();
+    });
+}

@@ -1,0 +1,25 @@
+import type { JsonObject } from '../validator.js';
+import type { KafkaMonitorPlugin, PluginContext, Transaction } from './plugin.js';
+import { loadBuiltInSchema } from './schemas.js';
+
+/** What the four built-in plugins share: a shipped schema, the context, and the "Added ..." log line. */
+export abstract class BuiltInPlugin implements KafkaMonitorPlugin {
+  abstract readonly name: string;
+  readonly schema: JsonObject;
+  protected context!: PluginContext;
+
+  constructor(schemaFile: string) {
+    this.schema = loadBuiltInSchema(schemaFile);
+  }
+
+  setup(context: PluginContext): void {
+    this.context = context;
+  }
+
+  abstract handle(request: JsonObject, tx: Transaction): unknown;
+
+  /** Logs `message` with the request once the batch holding it is in Redis. */
+  protected logAdded(tx: Transaction, message: string, request: JsonObject): void {
+    tx.afterCommit(() => this.context.logger.info(message, { ...request, parsed: true, valid: true }));
+  }
+}

@@ -1,0 +1,72 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+
+export type JsonObject = Record<string, unknown>;
+
+export type Validation = { ok: true; value: JsonObject } | { ok: false; error: string };
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+}
+
+/** An ajv error in the wording Python's jsonschema uses, which clients of the original see. */
+export function jsonschemaMessage(error: ErrorObject, instance: unknown): string {
+  const params = error.params as Record<string, unknown>;
+  const path = error.instancePath.split('/').filter(Boolean);
+  let value: unknown = instance;
+  for (const part of path) value = (value as JsonObject | undefined)?.[part];
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `Additional properties are not allowed ('${String(params.additionalProperty)}' was unexpected)`;
+    case 'required':
+      return `'${String(params.missingProperty)}' is a required property`;
+    case 'type':
+      return `${describe(value)} is not of type '${String(params.type)}'`;
+    case 'enum':
+      return `${describe(value)} is not one of ${JSON.stringify(params.allowedValues)}`;
+    case 'minLength':
+      return `${describe(value)} is too short`;
+    case 'maxLength':
+      return `${describe(value)} is too long`;
+    case 'minimum':
+      return `${describe(value)} is less than the minimum of ${String(params.limit)}`;
+    case 'maximum':
+      return `${describe(value)} is greater than the maximum of ${String(params.limit)}`;
+    case 'uniqueItems':
+      return `${describe(value)} has non-unique elements`;
+    case 'pattern':
+      return `${describe(value)} does not match '${String(params.pattern)}'`;
+    default:
+      return `${path.join('.') || 'request'} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+/**
+ * A compiled JSON schema that, on success, returns a copy with the schema's defaults filled in after the
+ * request's own keys, in schema order (the original's member layout). Defaults are applied after
+ * validation, so `null` defaults are not checked against the property type, as in the original.
+ */
+export class SchemaValidator {
+  private readonly check: ValidateFunction;
+  private readonly defaults: [string, unknown][];
+
+  constructor(readonly schema: JsonObject) {
+    this.check = ajv.compile(schema);
+    const properties = (schema.properties ?? {}) as Record<string, { default?: unknown }>;
+    this.defaults = Object.entries(properties)
+      .filter(([, p]) => 'default' in p)
+      .map(([name, p]) => [name, p.default]);
+  }
+
+  validate(request: unknown): Validation {
+    if (!this.check(request)) {
+      const [first] = this.check.errors ?? [];
+      return { ok: false, error: first ? jsonschemaMessage(first, request) : 'invalid request' };
+    }
+    const value = structuredClone(request) as JsonObject;
+    for (const [name, fallback] of this.defaults)
+      if (!(name in value)) value[name] = structuredClone(fallback);
+    return { ok: true, value };
+  }
+}

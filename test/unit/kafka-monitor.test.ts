@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../src/core/bus/index.js';
+import { resolveSettings } from '../../src/core/settings/index.js';
+import { MemoryStore } from '../../src/core/store/index.js';
+import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
+import { captureLogger, waitFor } from '../support/capture-logger.js';
+
+const TOPIC = 'demo.incoming';
+
+async function setup(overrides: Record<string, unknown> = {}) {
+  const settings = resolveSettings('kafka-monitor', { env: {}, overrides: { STATS_DUMP: 0, ...overrides } });
+  const store = new MemoryStore();
+  const bus = new MemoryBus();
+  const { logger, lines } = captureLogger('kafka-monitor');
+  const monitor = await KafkaMonitor.create({ settings, store, bus, logger });
+  await monitor.start();
+  const feed = (...requests: unknown[]) =>
+    bus.send(
+      TOPIC,
+      requests.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))),
+    );
+  return { settings, store, bus, monitor, lines, feed };
+}
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+describe('KafkaMonitor', () => {
+  it('loads the four built-in plugins in rank order', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    expect(ctx.monitor.pluginNames).toEqual([
+      'ScraperHandler',
+      'ActionHandler',
+      'StatsHandler',
+      'ZookeeperHandler',
+    ]);
+  });
+
+  it('queues a crawl request with defaults and ts under its registered domain', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed({
+      url: 'http://www.bbc.co.uk/news',
+      appid: 'testapp',
+      crawlid: 'abc123',
+      priority: 5,
+      expires: 1999999999,
+    });
+    const key = 'link:bbc.co.uk:queue';
+    await waitFor(async () => (await ctx.store.zcard(key)) === 1, 5000, 'the queued request');
+    const [entry] = await ctx.store.zrangeWithScores(key, 0, 0);
+    expect(Math.floor(entry!.score)).toBe(-5);
+    const member = JSON.parse(entry!.member) as Record<string, unknown>;
+    expect(Object.keys(member)).toEqual([
+      'url',
+      'appid',
+      'crawlid',
+      'priority',
+      'expires',
+      'spiderid',
+      'maxdepth',
+      'domain_max_pages',
+      'allowed_domains',
+      'allow_regex',
+      'deny_regex',
+      'deny_extensions',
+      'useragent',
+      'cookie',
+      'attrs',
+      'ts',
+    ]);
+    expect(member).toMatchObject({ spiderid: 'link', maxdepth: 0, attrs: null, domain_max_pages: null });
+    expect(typeof member.ts).toBe('number');
+    expect(await ctx.store.get('timeout:link:testapp:abc123')).toBe('1999999999');
+    expect(ctx.lines.some((l) => l.message === 'Added crawl to Redis' && l.crawlid === 'abc123')).toBe(true);
+  });
+
+  it('writes action, stats and zookeeper jobs exactly as the original', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed(
+      { action: 'info', appid: 'testapp', uuid: 'u1', spiderid: 'link' },
+      { action: 'stop', appid: 'testapp', uuid: 'u2', spiderid: 'link', crawlid: 'c9' },
+      { stats: 'kafka-monitor', appid: 'testapp', uuid: 'u3' },
+      { appid: 'testapp', uuid: 'u4' },
+      {
+        uuid: 'u5',
+        appid: 'testapp',
+        domain: 'dmoz.org',
+        action: 'domain-update',
+        hits: 60,
+        window: 60,
+        scale: 0.5,
+      },
+      { uuid: 'u6', appid: 'testapp', domain: 'ebay.com', action: 'blacklist-update' },
+    );
+    await waitFor(
+      async () => await ctx.store.exists('zk:blacklist-update:ebay.com:testapp'),
+      5000,
+      'the last job',
+    );
+    expect(await ctx.store.get('info:link:testapp')).toBe('u1');
+    expect(await ctx.store.get('stop:link:testapp:c9')).toBe('u2');
+    expect(await ctx.store.get('statsrequest:kafka-monitor:testapp')).toBe('u3');
+    expect(await ctx.store.get('statsrequest:all:testapp')).toBe('u4');
+    expect(JSON.parse((await ctx.store.get('zk:domain-update:dmoz.org:testapp'))!)).toEqual({
+      domain: 'dmoz.org',
+      uuid: 'u5',
+      hits: 60,
+      scale: 0.5,
+      window: 60,
+    });
+    expect(JSON.parse((await ctx.store.get('zk:blacklist-update:ebay.com:testapp'))!)).toEqual({
+      domain: 'ebay.com',
+      uuid: 'u6',
+    });
+  });
+
+  it('logs and counts bad input without stopping: bad JSON, unknown keys, colons, missing hits', async () => {
+    const ctx = await setup({ STATS_TIMES: ['SECONDS_15_MINUTE'] });
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed(
+      '{not json',
+      { url: 'http://a.com', appid: 'testapp', crawlid: 'c1', uuid: 'x' },
+      { url: 'http://a.com', appid: 'test:app', crawlid: 'c1' },
+      { uuid: 'u', appid: 'testapp', domain: 'a.com', action: 'domain-update' },
+      { url: 'http://ok.com', appid: 'testapp', crawlid: 'fine' },
+    );
+    await waitFor(async () => (await ctx.store.zcard('link:ok.com:queue')) === 1, 5000, 'the valid request');
+    const messages = ctx.lines.map((l) => l.message);
+    expect(messages).toContain('Unparseable JSON Received');
+    expect(messages.filter((m) => m === 'Did not find schema to validate request')).toHaveLength(2);
+    expect(messages).toContain("'hits' and 'window' not set for domain update");
+    const unparseable = ctx.lines.find((l) => l.message === 'Unparseable JSON Received')!;
+    expect(unparseable).toMatchObject({ parsed: false, valid: false, data: '{not json', level: 'WARNING' });
+    await waitFor(
+      async () => (await ctx.store.zcard('stats:kafka-monitor:fail:900')) === 4,
+      5000,
+      'fail stats',
+    );
+    expect(await ctx.store.zcard('stats:kafka-monitor:total:900')).toBe(5);
+    expect(await ctx.store.zcard('stats:kafka-monitor:ScraperHandler:900')).toBe(1);
+    expect(await ctx.store.pfcount('stats:kafka-monitor:total:lifetime')).toBe(5);
+  });
+
+  it('writes the heartbeat key with its TTL', async () => {
+    const ctx = await setup({ HEARTBEAT_TIMEOUT: 120 });
+    cleanup = () => ctx.monitor.close();
+    const keys: string[] = [];
+    await waitFor(
+      async () => {
+        keys.length = 0;
+        for await (const batch of ctx.store.scan('stats:kafka-monitor:self:*')) keys.push(...batch);
+        return keys.length === 1;
+      },
+      5000,
+      'the heartbeat',
+    );
+    expect(keys[0]).toMatch(new RegExp(`^stats:kafka-monitor:self:[^:]+:${ctx.monitor.id}$`));
+    expect(ctx.monitor.id).toMatch(/^[0-9a-f]{12}$/);
+    const ttl = await ctx.store.ttl(keys[0]!);
+    expect(ttl).toBeGreaterThan(100);
+  });
+});
