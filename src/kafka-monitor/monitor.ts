@@ -4,9 +4,9 @@ import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
 import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
 import type { KafkaMonitorSettings } from '../core/settings/index.js';
+import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
 import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
-import { MonitorStats } from './stats.js';
 import { BatchTransaction } from './transaction.js';
 import { SchemaValidator, type JsonObject } from './validator.js';
 
@@ -42,7 +42,7 @@ export class KafkaMonitor {
   private constructor(
     private readonly options: KafkaMonitorOptions,
     private readonly plugins: LoadedPlugin[],
-    readonly stats: MonitorStats,
+    readonly stats: ComponentStats,
   ) {
     this.maxMessageBytes = Number(options.settings.KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES);
   }
@@ -62,7 +62,7 @@ export class KafkaMonitor {
       await entry.plugin.setup?.({ store, logger, settings });
       plugins.push({ ...entry, validator: new SchemaValidator(entry.plugin.schema) });
     }
-    const stats = MonitorStats.fromSettings(store, 'stats:kafka-monitor', settings, logger);
+    const stats = ComponentStats.fromSettings(store, 'stats:kafka-monitor', settings, logger);
     return new KafkaMonitor(options, plugins, stats);
   }
 

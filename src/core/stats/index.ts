@@ -34,3 +34,4 @@ export {
   getBitmapCounter,
 } from './factories.js';
 export { StatsCollector } from './collector.js';
+export { ComponentStats } from './component-stats.js';

@@ -1,14 +1,15 @@
-import type { Logger } from '../core/logging/index.js';
-import { createWindowedStats, statsTimes, type WindowedStats } from '../core/stats/index.js';
-import { execChecked } from '../core/stats/base-counter.js';
-import type { Store } from '../core/store/index.js';
+import type { Logger } from '../logging/index.js';
+import type { Store } from '../store/index.js';
+import { execChecked } from './base-counter.js';
+import { statsTimes } from './times.js';
+import { createWindowedStats, type WindowedStats } from './windowed-stats.js';
 
 /**
- * The Kafka Monitor's counters (facts 4.6): `stats:kafka-monitor:total|fail|<Plugin>:<window>` rolling
- * windows plus `:lifetime` HyperLogLogs. Hits of a whole batch are sent in one pipeline, one command per
- * key, so stats never cost a round trip per message per window.
+ * A component's counters (facts 4.6, 8.2): `<prefix>:total|fail|<Plugin>:<window>` rolling windows plus
+ * `:lifetime` HyperLogLogs, e.g. `stats:kafka-monitor:ScraperHandler:900`. Hits are noted in memory and
+ * sent in one pipeline, one command per key, so stats never cost a round trip per message per window.
  */
-export class MonitorStats {
+export class ComponentStats {
   private readonly groups = new Map<string, WindowedStats>();
   private pending = new Map<string, string[]>();
 
@@ -23,11 +24,11 @@ export class MonitorStats {
     prefix: string,
     settings: { STATS_TIMES: string[]; STATS_CYCLE: number; STATS_TOTAL: boolean; STATS_PLUGINS: boolean },
     logger: Logger,
-  ): MonitorStats {
+  ): ComponentStats {
     const windows = statsTimes(settings.STATS_TIMES, (name) =>
       logger.warning(`Unable to find Stats Time '${name}'`),
     );
-    return new MonitorStats(store, prefix, {
+    return new ComponentStats(store, prefix, {
       windows,
       cycleTime: settings.STATS_CYCLE,
       total: settings.STATS_TOTAL,
