@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isClusterError, errorMessage } from '../core/errors.js';
+import { registerZookeeperCommands } from '../core/zookeeper/index.js';
 import { registerKafkadumpCommands, registerKafkaMonitorCommands } from '../kafka-monitor/cli.js';
 import { rewriteAliases } from './common-options.js';
 import { allUsages } from './help.js';
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerKafkaMonitorCommands(program);
   registerKafkadumpCommands(program);
+  registerZookeeperCommands(program);
   program.addHelpText('afterAll', () => allUsages(program));
   return program;
 }

@@ -1,0 +1,43 @@
+/**
+ * scrapy-cluster as a library: the coordination utilities (seed chapter 6) and the building blocks the
+ * components are made of. The components themselves run through the `scrapy-cluster` CLI.
+ */
+export * from './core/errors.js';
+
+// Redis and Kafka abstractions with real and in-memory backends.
+export * from './core/store/index.js';
+export * from './core/bus/index.js';
+
+// Utilities (seed 6.2 - 6.8).
+export * from './core/settings/index.js';
+export * from './core/logging/index.js';
+export { withTimeout, timeout } from './core/method-timer.js';
+export * from './core/queues/index.js';
+export * from './core/throttle/index.js';
+export * from './core/stats/index.js';
+export { KeyLock } from './core/lock/key-lock.js';
+export { Heartbeat, newProcessId, machineName } from './core/heartbeat.js';
+export { registeredDomain, parseCrawlUrl } from './core/domain.js';
+export {
+  ZookeeperWatcher,
+  type ZookeeperWatcherOptions,
+  type WatcherHandlers,
+  pushConfig,
+  type PushConfigOptions,
+  type PushConfigResult,
+  connectZookeeper,
+  closeZookeeper,
+} from './core/zookeeper/index.js';
+
+// Kafka Monitor.
+export { KafkaMonitor, type KafkaMonitorOptions } from './kafka-monitor/monitor.js';
+export {
+  ActionHandler,
+  ScraperHandler,
+  StatsHandler,
+  ZookeeperHandler,
+  type KafkaMonitorPlugin,
+  type PluginContext,
+  type Transaction,
+} from './kafka-monitor/plugins/index.js';
+export { SchemaValidator } from './kafka-monitor/validator.js';
