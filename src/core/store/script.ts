@@ -2,6 +2,19 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MemoryScript, ScriptDef } from './types.js';
 
+const INCLUDE = /^--- @include "([^"]+)"\s*$/gm;
+
+/**
+ * Reads a Lua file, replacing each `--- @include "relative/path.lua"` line with that file's contents
+ * (recursively, each file at most once), so scripts can share snippets such as the FIFO score.
+ */
+export function readLua(file: URL, seen = new Set<string>()): string {
+  const path = fileURLToPath(file);
+  if (seen.has(path)) return '';
+  seen.add(path);
+  return readFileSync(path, 'utf8').replace(INCLUDE, (_, rel: string) => readLua(new URL(rel, file), seen));
+}
+
 /**
  * Declares an atomic operation. The Lua file is the production path (loaded once, run with EVALSHA);
  * `memory` mirrors it line by line for the in-memory store, with `call` standing in for `redis.call`.
@@ -23,7 +36,7 @@ export function defineScript(options: {
     numKeys: options.numKeys,
     memory: options.memory,
     lua() {
-      source ??= readFileSync(fileURLToPath(options.file), 'utf8');
+      source ??= readLua(options.file);
       return source;
     },
   };
