@@ -1,10 +1,6 @@
 -- Decides whether a throttled queue may pop now and pops in the same step, so the limit holds exactly
--- across any number of processes and machines. Uses the Redis server clock, never the client's.
---
+-- across any number of processes and machines (see lua/throttle-decide.lua for the rules).
 -- A hit is recorded only when an item is actually popped: an empty queue consumes no slot.
--- The window keeps hits while score >= now - window, so no closed window-long interval ever holds more
--- than `limit` pops. With moderation, consecutive pops are at least window/limit seconds apart; with
--- elastic catch-up, a queue whose window has spare room beyond the buffer may skip the spacing.
 --
 -- KEYS[1]  window key, `<name>:throttle_window` (sorted set of hit times, seconds)
 -- KEYS[2]  moderation key, `<name>:throttle_time` (time of the last moderated pop, seconds)
@@ -19,17 +15,15 @@
 -- ARGV[8]  unique id for this hit's window member
 -- Returns {status, value, now}: status ok (value = popped item), empty, throttled or moderated
 -- (value = seconds until a pop may be allowed, -1 for never); now = the server time used.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local nowText = string.format('%.6f', now)
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
+--- @include "lua/throttle-decide.lua"
+local now = throttle_now()
+local now_text = string.format('%.6f', now)
+local opts = throttle_opts(1)
 local kind = ARGV[7]
 
-if limit <= 0 then
-  return {'throttled', '-1', nowText}
+if opts.limit <= 0 then
+  return {'throttled', '-1', now_text}
 end
-
 local size
 if kind == 'zset' then
   size = redis.call('ZCARD', KEYS[3])
@@ -37,32 +31,14 @@ else
   size = redis.call('LLEN', KEYS[3])
 end
 if size == 0 then
-  return {'empty', '0', nowText}
+  return {'empty', '0', now_text}
 end
 
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%.6f', now - window))
-local count = redis.call('ZCARD', KEYS[1])
-if count >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {'throttled', string.format('%.6f', tonumber(oldest[2]) + window - now), nowText}
+local denied = throttle_check(KEYS[1], KEYS[2], now, opts)
+if denied then
+  return {denied[1], denied[2], now_text}
 end
-
-local ttl = math.max(1, math.floor(window * 2))
-if ARGV[3] == '1' and limit > 1 then
-  local interval = window / limit
-  local last = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-  local wait = last + interval - now
-  if wait > 0 then
-    local catchUp = ARGV[4] == '1' and ARGV[6] == '1' and (limit - count) > tonumber(ARGV[5])
-    if not catchUp then
-      return {'moderated', string.format('%.6f', wait), nowText}
-    end
-  end
-  redis.call('SET', KEYS[2], nowText, 'EX', ttl)
-end
-
-redis.call('ZADD', KEYS[1], nowText, nowText .. ':' .. ARGV[8])
-redis.call('EXPIRE', KEYS[1], ttl)
+throttle_record(KEYS[1], KEYS[2], now, opts, ARGV[8])
 
 local item
 if kind == 'zset' then
@@ -72,4 +48,4 @@ elseif kind == 'fifo' then
 else
   item = redis.call('LPOP', KEYS[3])
 end
-return {'ok', item, nowText}
+return {'ok', item, now_text}
