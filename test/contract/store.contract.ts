@@ -143,6 +143,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const k = `${p}h`;
       expect(await store.hset(k, { a: '1', b: 2 })).toBe(2);
       expect(await store.hget(k, 'b')).toBe('2');
+      expect(await store.hmget(k, ['b', 'nope', 'a'])).toEqual(['2', null, '1']);
       expect(await store.hincrby(k, 'a', 5)).toBe(6);
       expect(await store.hincrby(k, 'new', -1)).toBe(-1);
       expect(await store.hgetall(k)).toEqual({ a: '6', b: '2', new: '-1' });

@@ -197,6 +197,11 @@ export abstract class BaseStore implements Store {
     return asString(await this.call('HGET', key, field));
   }
 
+  async hmget(key: string, fields: string[]): Promise<(string | null)[]> {
+    if (fields.length === 0) return [];
+    return asNullableStrings(await this.call('HMGET', key, ...fields));
+  }
+
   async hgetall(key: string): Promise<Record<string, string>> {
     return asRecord(await this.call('HGETALL', key));
   }

@@ -105,6 +105,7 @@ export interface Store {
 
   hset(key: string, fields: Record<string, Arg>): Promise<number>;
   hget(key: string, field: string): Promise<string | null>;
+  hmget(key: string, fields: string[]): Promise<(string | null)[]>;
   hgetall(key: string): Promise<Record<string, string>>;
   hincrby(key: string, field: string, amount: number): Promise<number>;
   hdel(key: string, ...fields: string[]): Promise<number>;

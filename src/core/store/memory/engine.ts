@@ -450,6 +450,10 @@ const COMMANDS: Record<string, Handler> = {
     return added;
   },
   HGET: (e, [key, field]) => e.typed(key!, 'hash')?.v.get(field!) ?? null,
+  HMGET: (e, [key, ...fields]) => {
+    const h = e.typed(key!, 'hash')?.v;
+    return fields.map((f) => h?.get(f) ?? null);
+  },
   HGETALL: (e, [key]) => [...(e.typed(key!, 'hash')?.v ?? [])].flat(),
   HINCRBY: (e, [key, field, by]) => {
     const h = e.container(key!, 'hash').v;

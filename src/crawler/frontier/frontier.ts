@@ -1,0 +1,377 @@
+import { randomBytes } from 'node:crypto';
+import { registeredDomain } from '../../core/domain.js';
+import type { Logger } from '../../core/logging/index.js';
+import type { Store } from '../../core/store/index.js';
+import { domainOfQueue, frontierKeys as K } from './keys.js';
+import { decodeMember, encodeRequest, type QueuedRequest } from './request-codec.js';
+import { enqueue, leaseAck, leasePop, leaseReturn } from './scripts.js';
+
+/** Throttle of one domain: `limit` leases per `window` seconds, cluster-wide. */
+export interface DomainThrottle {
+  window: number;
+  limit: number;
+  moderate: boolean;
+  /** Redis key name prefix for the window and moderation keys. */
+  name: string;
+}
+
+export interface FrontierOptions {
+  spiderid: string;
+  /** This crawler's id, recorded in its leases. */
+  owner: string;
+  leaseSeconds: number;
+  /** The domain's throttle, or null when the domain must not be crawled now (ZooKeeper blacklist). */
+  throttleFor: (domain: string) => DomainThrottle | null;
+  /** Seconds between two SCANs for queues (SCHEDULER_QUEUE_REFRESH). */
+  queueRefresh: number;
+  /** Seconds a queue that stopped yielding is remembered (SCHEDULER_QUEUE_TIMEOUT). */
+  queueTimeout: number;
+  dupefilterTimeout: number;
+  domainMaxPageTimeout: number;
+  globalPageLimit: number | null;
+  globalPageLimitTimeout: number;
+  /** Seconds per-crawl accounting hashes live after their last change. */
+  crawlStatsTimeout: number;
+  logger: Logger;
+}
+
+export interface Lease {
+  id: string;
+  queue: string;
+  domain: string;
+  request: QueuedRequest;
+}
+
+export type EnqueueStatus =
+  'queued' | 'blacklisted' | 'expired' | 'duplicate' | 'domain-limit' | 'global-limit';
+
+interface KnownQueue {
+  key: string;
+  domain: string;
+  /** Local time (ms) before which asking is pointless (throttled, moderated or empty). */
+  nextTry: number;
+  /** Permitted leases so far, capped at the limit: the elastic warm-up of the original. */
+  leases: number;
+  emptyStreak: number;
+  lastActive: number;
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/**
+ * The crawler's view of the shared frontier: discovers domain queues with SCAN, leases requests under the
+ * cluster-wide throttle (one round trip for a whole batch of candidate queues), acknowledges or returns
+ * leases, reaps the expired leases of dead crawlers and enqueues follow-up requests.
+ *
+ * It remembers, per queue, when asking again could succeed (the throttle's retry hint, or a backoff for
+ * empty queues), so with thousands of domain queues only the ready ones cost a Redis call.
+ */
+export class Frontier {
+  private readonly queues = new Map<string, KnownQueue>();
+  private lastRefresh = 0;
+  private readonly held = new Map<string, Lease>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: FrontierOptions,
+  ) {}
+
+  get spiderid(): string {
+    return this.options.spiderid;
+  }
+
+  /** Leases this crawler holds now. */
+  get heldLeases(): Lease[] {
+    return [...this.held.values()];
+  }
+
+  get knownQueues(): number {
+    return this.queues.size;
+  }
+
+  /** SCANs for this spider's queues when the refresh interval passed (or when forced). */
+  async refreshQueues(force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastRefresh < this.options.queueRefresh * 1000) return;
+    this.lastRefresh = now;
+    const seen = new Set<string>();
+    for await (const keys of this.store.scan(K.queuePattern(this.options.spiderid), 1000)) {
+      for (const key of keys) {
+        if (key.split(':').length !== 3) continue;
+        seen.add(key);
+        this.know(key, now);
+      }
+    }
+    for (const [key, q] of this.queues) {
+      if (!seen.has(key) && now - q.lastActive > this.options.queueTimeout * 1000) this.queues.delete(key);
+    }
+  }
+
+  /** Makes a queue known right away (this crawler just enqueued into it). */
+  know(key: string, now = Date.now()): void {
+    const q = this.queues.get(key);
+    if (q) {
+      if (q.emptyStreak > 0) q.nextTry = Math.min(q.nextTry, now);
+      q.emptyStreak = 0;
+      return;
+    }
+    this.queues.set(key, {
+      key,
+      domain: domainOfQueue(key),
+      nextTry: now,
+      leases: 0,
+      emptyStreak: 0,
+      lastActive: now,
+    });
+  }
+
+  /** Milliseconds until some known queue may yield, for sleeping when nothing is ready. */
+  msUntilReady(): number {
+    let next = Infinity;
+    for (const q of this.queues.values()) next = Math.min(next, q.nextTry);
+    const refreshAt = this.lastRefresh + this.options.queueRefresh * 1000;
+    return Math.max(0, Math.min(next, refreshAt) - Date.now());
+  }
+
+  /**
+   * Leases up to `max` requests from the queues that are ready, at most `perDomain(domain)` from one
+   * domain, in one round trip.
+   */
+  async lease(max: number, perDomain: (domain: string) => number): Promise<Lease[]> {
+    if (max <= 0) return [];
+    const now = Date.now();
+    const ready = [...this.queues.values()].filter((q) => q.nextTry <= now);
+    // Shuffle, as the original did, so crawlers do not all start with the same domain.
+    for (let i = ready.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [ready[i], ready[j]] = [ready[j]!, ready[i]!];
+    }
+    const attempts: { q: KnownQueue; id: string }[] = [];
+    const pipe = this.store.pipeline();
+    const quota = new Map<string, number>();
+    for (let round = 0; attempts.length < max; round++) {
+      let added = false;
+      for (const q of ready) {
+        if (attempts.length >= max) break;
+        const throttle = this.options.throttleFor(q.domain);
+        if (!throttle) continue;
+        const room = quota.get(q.key) ?? perDomain(q.domain);
+        if (room <= round) continue;
+        quota.set(q.key, room);
+        const id = hex(12);
+        attempts.push({ q, id });
+        pipe.run(
+          leasePop,
+          [
+            `${throttle.name}:throttle_window`,
+            `${throttle.name}:throttle_time`,
+            q.key,
+            K.leased(this.options.spiderid),
+            K.leases(this.options.spiderid),
+            K.blacklist(this.options.spiderid),
+          ],
+          [
+            throttle.window,
+            throttle.limit,
+            throttle.moderate ? 1 : 0,
+            1,
+            0,
+            q.leases >= throttle.limit ? 1 : 0,
+            hex(6),
+            id,
+            this.options.owner,
+            this.options.leaseSeconds,
+          ],
+        );
+        added = true;
+      }
+      if (!added) break;
+    }
+    if (attempts.length === 0) return [];
+    const replies = await pipe.exec();
+    const leases: Lease[] = [];
+    const settled = new Set<KnownQueue>();
+    replies.forEach((reply, i) => {
+      const { q, id } = attempts[i]!;
+      if (reply instanceof Error) {
+        this.options.logger.warning('Lease attempt failed', { queue: q.key, error: reply.message });
+        return;
+      }
+      const [status, value, , dropped] = reply as [string, string, string, number, string];
+      if (Number(dropped) > 0)
+        this.options.logger.debug('Dropped requests of stopped or expired crawls', { queue: q.key, dropped });
+      if (status === 'ok') {
+        q.leases++;
+        q.emptyStreak = 0;
+        q.lastActive = Date.now();
+        let request: QueuedRequest;
+        try {
+          request = decodeMember(value);
+        } catch (err) {
+          this.options.logger.error('Dropped an unreadable queue member', {
+            queue: q.key,
+            member: value,
+            error: String(err),
+          });
+          void this.ack({ id, queue: q.key, domain: q.domain, request: emptyRequest() }, null);
+          return;
+        }
+        const lease = { id, queue: q.key, domain: q.domain, request };
+        this.held.set(id, lease);
+        leases.push(lease);
+      } else if (!settled.has(q)) {
+        settled.add(q);
+        if (status === 'empty' && Number(dropped) >= 100) {
+          q.nextTry = Date.now(); // stopped-crawl requests were cleared off the head; more may follow
+        } else if (status === 'empty') {
+          q.emptyStreak++;
+          const backoff = Math.min(250 * 2 ** (q.emptyStreak - 1), this.options.queueRefresh * 1000);
+          q.nextTry = Date.now() + backoff;
+        } else {
+          const wait = Number(value);
+          q.nextTry = wait < 0 ? Date.now() + this.options.queueRefresh * 1000 : Date.now() + wait * 1000;
+        }
+      }
+    });
+    return leases;
+  }
+
+  /**
+   * Ends a lease and counts its outcome for the crawl: `published`, `failed`, or null when a retry was
+   * queued instead. Returns false when the lease had already expired (another crawler may redo it).
+   */
+  async ack(lease: Lease, outcome: 'published' | 'failed' | null): Promise<boolean> {
+    this.held.delete(lease.id);
+    const { appid, crawlid } = lease.request.meta as { appid?: unknown; crawlid?: unknown };
+    const reply = await this.store.run(
+      leaseAck,
+      [
+        K.leased(this.options.spiderid),
+        K.leases(this.options.spiderid),
+        K.crawlStats(this.options.spiderid, String(appid), String(crawlid)),
+      ],
+      [lease.id, outcome ?? '', this.options.crawlStatsTimeout],
+    );
+    return reply === 1;
+  }
+
+  /** Hands leases back to their queues at once (shutdown). */
+  async returnLeases(leases: Lease[] = this.heldLeases): Promise<number> {
+    if (leases.length === 0) return 0;
+    const pipe = this.store.pipeline();
+    for (const l of leases) {
+      this.held.delete(l.id);
+      pipe.run(
+        leaseReturn,
+        [K.leased(this.options.spiderid), K.leases(this.options.spiderid), l.queue],
+        [l.id, 0],
+      );
+    }
+    return (await pipe.exec()).filter((r) => r === 1).length;
+  }
+
+  /** Returns expired leases of any crawler to their queues; safe to run from every crawler. */
+  async reapExpired(limit = 200): Promise<number> {
+    const leased = K.leased(this.options.spiderid);
+    const leasesKey = K.leases(this.options.spiderid);
+    const now = await this.store.time();
+    const due = await this.store.zrangeByScore(leasesKey, '-inf', now, { offset: 0, count: limit });
+    if (due.length === 0) return 0;
+    const records = await this.store.hmget(
+      leased,
+      due.map((d) => d.member),
+    );
+    const pipe = this.store.pipeline();
+    due.forEach(({ member }, i) => {
+      const record = records[i];
+      if (!record) {
+        pipe.call('ZREM', leasesKey, member);
+        return;
+      }
+      const queue = (JSON.parse(record) as { queue: string }).queue;
+      pipe.run(leaseReturn, [leased, leasesKey, queue], [member, 1]);
+      this.know(queue);
+    });
+    const returned = (await pipe.exec()).filter((r) => r === 1).length;
+    if (returned > 0) this.options.logger.info('Returned expired leases to their queues', { returned });
+    return returned;
+  }
+
+  /**
+   * Queues follow-up requests (one round trip for the batch) after the original's checks: crawl
+   * blacklist, expiry, duplicate filter (skipped for `dontFilter`, e.g. retries), page limits.
+   */
+  async enqueue(
+    requests: { request: QueuedRequest; fingerprint: string; priority: number }[],
+  ): Promise<EnqueueStatus[]> {
+    if (requests.length === 0) return [];
+    const pipe = this.store.pipeline();
+    const targets: (string | null)[] = [];
+    for (const { request, fingerprint, priority } of requests) {
+      const meta = request.meta;
+      const spiderid = String(meta.spiderid ?? this.options.spiderid);
+      const crawlid = String(meta.crawlid);
+      const domain = registeredDomain(request.url);
+      if (!domain) {
+        targets.push(null);
+        continue;
+      }
+      const queue = K.queue(spiderid, domain);
+      targets.push(queue);
+      pipe.run(
+        enqueue,
+        [
+          K.dupefilter(this.options.spiderid, crawlid),
+          queue,
+          K.blacklist(spiderid),
+          K.domainPages(this.options.spiderid, domain, crawlid),
+          K.globalPages(this.options.spiderid, domain, crawlid),
+        ],
+        [
+          request.dontFilter ? '' : fingerprint,
+          this.options.dupefilterTimeout,
+          `${String(meta.appid)}||${crawlid}`,
+          Number(meta.expires) || 0,
+          Number(meta.domain_max_pages) || 0,
+          this.options.domainMaxPageTimeout,
+          this.options.globalPageLimit ?? 0,
+          this.options.globalPageLimitTimeout,
+          priority,
+          encodeRequest(request),
+        ],
+      );
+    }
+    const replies = await pipe.exec();
+    let r = 0;
+    return targets.map((queue) => {
+      if (queue === null) return 'expired' as EnqueueStatus;
+      const reply = replies[r++];
+      if (reply instanceof Error) throw reply;
+      if (reply === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
+      return reply as EnqueueStatus;
+    });
+  }
+
+  /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */
+  async rememberSeed(crawlid: string, fingerprint: string): Promise<void> {
+    const key = K.dupefilter(this.options.spiderid, crawlid);
+    await this.store
+      .pipeline()
+      .call('SADD', key, fingerprint)
+      .call('EXPIRE', key, this.options.dupefilterTimeout)
+      .exec();
+  }
+}
+
+function emptyRequest(): QueuedRequest {
+  return {
+    url: '',
+    method: 'GET',
+    headers: {},
+    body: '',
+    cookies: null,
+    meta: {},
+    dontFilter: false,
+    callback: null,
+  };
+}

@@ -1,0 +1,30 @@
+/** Redis key names of the crawl frontier, as the original names them (plus leases and accounting). */
+export const frontierKeys = {
+  queue: (spiderid: string, domain: string) => `${spiderid}:${domain}:queue`,
+  queuePattern: (spiderid: string) => `${spiderid}:*:queue`,
+  leased: (spiderid: string) => `${spiderid}:leased`,
+  leases: (spiderid: string) => `${spiderid}:leases`,
+  blacklist: (spiderid: string) => `${spiderid}:blacklist`,
+  dupefilter: (spiderid: string, crawlid: string) => `${spiderid}:dupefilter:${crawlid}`,
+  domainPages: (spiderid: string, domain: string, crawlid: string) =>
+    `${spiderid}:domain_max_page_filter:${domain}:${crawlid}`,
+  globalPages: (spiderid: string, domain: string, crawlid: string) =>
+    `${spiderid}:global_page_count_filter:${domain}:${crawlid}`,
+  crawlStats: (spiderid: string, appid: string, crawlid: string) =>
+    `crawlstats:${spiderid}:${appid}:${crawlid}`,
+};
+
+/** The domain field of a queue key `<spiderid>:<domain>:queue`. */
+export function domainOfQueue(queueKey: string): string {
+  return queueKey.split(':')[1] ?? '';
+}
+
+/**
+ * The throttle key of a domain in the configured style (seed 3.3.2): `[<spiderid>:][<public ip>:]<domain>`.
+ */
+export function throttleName(
+  domain: string,
+  options: { spiderid: string; typeEnabled: boolean; ipEnabled: boolean; publicIp: string },
+): string {
+  return `${options.typeEnabled ? `${options.spiderid}:` : ''}${options.ipEnabled ? `${options.publicIp}:` : ''}${domain}`;
+}

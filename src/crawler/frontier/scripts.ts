@@ -1,0 +1,128 @@
+import { fifoNowTick, fifoScore } from '../../core/queues/fifo-score.js';
+import { defineScript } from '../../core/store/script.js';
+import type { Reply } from '../../core/store/types.js';
+import {
+  fixed6,
+  throttleCheck,
+  throttleNow,
+  throttleOpts,
+  throttleRecord,
+} from '../../core/throttle/decide.js';
+import { crawlFields } from './crawl-fields.js';
+
+// The frontier's atomic steps. Each Lua file's header documents its KEYS and ARGV; the `memory`
+// functions are their in-memory twins, step for step.
+
+export const leasePop = defineScript({
+  name: 'lease-pop',
+  numKeys: 6,
+  file: new URL('./lua/lease-pop.lua', import.meta.url),
+  memory: (call, [windowKey, modKey, queue, leased, leases, blacklist], argv): Reply => {
+    const now = throttleNow(call);
+    const nowText = fixed6(now);
+    const opts = throttleOpts(argv, 0);
+    let dropped = 0;
+    if (opts.limit <= 0) return ['throttled', '-1', nowText, 0, ''];
+    let head: string[];
+    for (;;) {
+      head = call('ZRANGE', queue!, 0, 0, 'WITHSCORES') as string[];
+      if (head[0] === undefined) return ['empty', '0', nowText, dropped, ''];
+      const fields = crawlFields(head[0]);
+      const stopped =
+        fields !== null && call('SISMEMBER', blacklist!, `${fields.appid}||${fields.crawlid}`) === 1;
+      const expired = fields !== null && fields.expires !== 0 && now > fields.expires;
+      if (!stopped && !expired) break;
+      call('ZREM', queue!, head[0]);
+      dropped++;
+      if (dropped >= 100) return ['empty', '0', nowText, dropped, ''];
+    }
+    const denied = throttleCheck(call, windowKey!, modKey!, now, opts);
+    if (denied) return [...denied, nowText, dropped, ''];
+    throttleRecord(call, windowKey!, modKey!, now, opts, argv[6]!);
+    const expiry = now + Number(argv[9]);
+    call('ZREM', queue!, head[0]);
+    call(
+      'HSET',
+      leased!,
+      argv[7]!,
+      JSON.stringify({ queue, score: head[1], item: head[0], owner: argv[8], expires: expiry }),
+    );
+    call('ZADD', leases!, fixed6(expiry), argv[7]!);
+    return ['ok', head[0], nowText, dropped, head[1]!];
+  },
+});
+
+export const leaseAck = defineScript({
+  name: 'lease-ack',
+  numKeys: 3,
+  file: new URL('./lua/lease-ack.lua', import.meta.url),
+  memory: (call, [leased, leases, stats], [leaseId, outcome, ttl]) => {
+    const held = call('HDEL', leased!, leaseId!);
+    call('ZREM', leases!, leaseId!);
+    if (outcome !== '') {
+      call('HINCRBY', stats!, outcome!, 1);
+      call('EXPIRE', stats!, ttl!);
+    }
+    return held;
+  },
+});
+
+export const leaseReturn = defineScript({
+  name: 'lease-return',
+  numKeys: 3,
+  file: new URL('./lua/lease-return.lua', import.meta.url),
+  memory: (call, [leased, leases, queue], [leaseId, onlyExpired]) => {
+    const record = call('HGET', leased!, leaseId!) as string | null;
+    if (record === null) return 0;
+    if (onlyExpired === '1') {
+      const expiry = call('ZSCORE', leases!, leaseId!) as string | null;
+      if (expiry !== null && Number(expiry) > throttleNow(call)) return 0;
+    }
+    const lease = JSON.parse(record) as { queue: string; score: string; item: string };
+    if (lease.queue !== queue) throw new Error(`lease ${leaseId} belongs to ${lease.queue}`);
+    call('ZADD', queue!, lease.score, lease.item);
+    call('HDEL', leased!, leaseId!);
+    call('ZREM', leases!, leaseId!);
+    return 1;
+  },
+});
+
+export const enqueue = defineScript({
+  name: 'enqueue',
+  numKeys: 5,
+  file: new URL('./lua/enqueue.lua', import.meta.url),
+  memory: (call, [dupefilter, queue, blacklist, domainCounter, globalCounter], argv) => {
+    const [
+      fingerprint,
+      dupeTtl,
+      crawl,
+      expiresText,
+      domainLimit,
+      domainTtl,
+      globalLimit,
+      globalTtl,
+      priority,
+      member,
+    ] = argv as [string, string, string, string, string, string, string, string, string, string];
+    if (call('SISMEMBER', blacklist!, crawl) === 1) return 'blacklisted';
+    const expires = Number(expiresText);
+    if (expires !== 0 && throttleNow(call) > expires) return 'expired';
+    if (fingerprint !== '') {
+      const added = call('SADD', dupefilter!, fingerprint);
+      call('EXPIRE', dupefilter!, dupeTtl);
+      if (added === 0) return 'duplicate';
+      if (Number(domainLimit) > 0) {
+        const count = Number(call('INCR', domainCounter!));
+        call('EXPIRE', domainCounter!, domainTtl);
+        if (count >= Number(domainLimit)) return 'domain-limit';
+      }
+      if (Number(globalLimit) > 0) {
+        const count = Number(call('INCR', globalCounter!));
+        call('EXPIRE', globalCounter!, globalTtl);
+        if (count >= Number(globalLimit)) return 'global-limit';
+      }
+    }
+    call('ZADD', queue!, fifoScore(call, queue!, priority, fifoNowTick(call)), member);
+    return 'queued';
+  },
+});
