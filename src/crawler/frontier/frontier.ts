@@ -309,7 +309,7 @@ export class Frontier {
     const targets: (string | null)[] = [];
     for (const { request, fingerprint, priority } of requests) {
       const meta = request.meta;
-      const spiderid = String(meta.spiderid ?? this.options.spiderid);
+      const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.options.spiderid;
       const crawlid = String(meta.crawlid);
       const domain = registeredDomain(request.url);
       if (!domain) {
@@ -344,7 +344,7 @@ export class Frontier {
     const replies = await pipe.exec();
     let r = 0;
     return targets.map((queue) => {
-      if (queue === null) return 'expired' as EnqueueStatus;
+      if (queue === null) return 'expired';
       const reply = replies[r++];
       if (reply instanceof Error) throw reply;
       if (reply === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);

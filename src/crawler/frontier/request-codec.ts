@@ -16,7 +16,7 @@ function flatHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers || typeof headers !== 'object') return out;
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-    const v = Array.isArray(value) ? value[value.length - 1] : value;
+    const v: unknown = Array.isArray(value) ? (value as unknown[])[value.length - 1] : value;
     if (v !== undefined && v !== null) out[name] = String(v);
   }
   return out;

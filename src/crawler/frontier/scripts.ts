@@ -80,7 +80,7 @@ export const leaseReturn = defineScript({
     }
     const lease = JSON.parse(record) as { queue: string; score: string; item: string };
     if (lease.queue !== queue) throw new Error(`lease ${leaseId} belongs to ${lease.queue}`);
-    call('ZADD', queue!, lease.score, lease.item);
+    call('ZADD', queue, lease.score, lease.item);
     call('HDEL', leased!, leaseId!);
     call('ZREM', leases!, leaseId!);
     return 1;
