@@ -1,10 +1,25 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { LaunchSpec } from './process.js';
 import { tcpExchange } from './ports.js';
 import { REDIS_SERVER } from './provision.js';
 
-/** Foreground (we track the pid), loopback only, nothing persisted: tests want a clean server each run. */
+/** The major version of `command` (`Redis server v=7.0.15 ...`), or 0 when it cannot be told. */
+function redisMajorVersion(command: string): number {
+  const out = spawnSync(command, ['--version'], { encoding: 'utf8' });
+  const match = /v=(\d+)\./.exec(out.stdout ?? '');
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Foreground (we track the pid), loopback only, no periodic snapshots. The data dir is fresh per stack, so
+ * every run starts empty; but a stop (SIGTERM) writes `dump.rdb` into it and the next start loads it, so a
+ * restart mid-test keeps the data, as a production Redis with persistence would. `force`: a failed save
+ * (data dir already removed) must not keep the server from exiting. Needs Redis 7; older servers restart
+ * empty.
+ */
 export function redisLaunch(port: number, dataDir: string): LaunchSpec {
+  const saveOnStop = redisMajorVersion(REDIS_SERVER) >= 7 ? ['--shutdown-on-sigterm', 'save force'] : [];
   return {
     command: REDIS_SERVER,
     args: [
@@ -20,6 +35,9 @@ export function redisLaunch(port: number, dataDir: string): LaunchSpec {
       'no',
       '--dir',
       dataDir,
+      '--dbfilename',
+      'dump.rdb',
+      ...saveOnStop,
       '--logfile',
       '',
     ],

@@ -17,7 +17,7 @@ function flatHeaders(headers: unknown): Record<string, string> {
   if (!headers || typeof headers !== 'object') return out;
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
     const v: unknown = Array.isArray(value) ? (value as unknown[])[value.length - 1] : value;
-    if (v !== undefined && v !== null) out[name] = String(v);
+    if (typeof v === 'string' || typeof v === 'number') out[name] = String(v);
   }
   return out;
 }
