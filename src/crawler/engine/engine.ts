@@ -1,0 +1,224 @@
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logging/index.js';
+import type { Frontier, Lease } from '../frontier/frontier.js';
+import type { QueuedRequest } from '../frontier/request-codec.js';
+import type { CrawlItem } from '../pipeline/item.js';
+import { failureItem } from './failure-item.js';
+import { isFetchProblem, type FetchedPage, type PageFetcher, type PageParser } from './ports.js';
+
+export interface EngineOptions {
+  frontier: Frontier;
+  fetcher: PageFetcher;
+  parser: PageParser;
+  publish: (item: CrawlItem) => Promise<void>;
+  logger: Logger;
+  concurrentRequests: number;
+  concurrentPerDomain: number;
+  retryTimes: number;
+  retryHttpCodes: number[];
+  /** Called for every response and every failed fetch (stats middlewares hook in here). */
+  onOutcome?: (outcome: {
+    request: QueuedRequest;
+    status: number;
+    retried: boolean;
+    page?: FetchedPage;
+  }) => void;
+}
+
+/**
+ * The crawl loop of one crawler process: keeps up to CONCURRENT_REQUESTS requests in flight (and at most
+ * CONCURRENT_REQUESTS_PER_DOMAIN per domain), leasing them from the shared frontier, then for each:
+ * fetch, retry or record the failure, parse, queue the follow-ups, publish, and only then end the lease.
+ */
+export class CrawlEngine {
+  private running = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly perDomain = new Map<string, number>();
+  private wake: (() => void) | undefined;
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops taking new work, lets requests in flight finish for up to `graceMs`, then aborts the rest and
+   * hands their leases back to the queues at once. Resolves with how many leases were handed back.
+   */
+  async stop(graceMs: number): Promise<number> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
+    ]);
+    clearTimeout(timer);
+    this.abort.abort();
+    const returned = await this.options.frontier.returnLeases().catch((err: unknown) => {
+      this.options.logger.error('Could not hand back leases; they return when they expire', {
+        error: errorMessage(err),
+      });
+      return 0;
+    });
+    await Promise.allSettled([...this.inflight]);
+    return returned;
+  }
+
+  private async run(): Promise<void> {
+    const { frontier, logger } = this.options;
+    while (this.running) {
+      try {
+        await frontier.refreshQueues();
+        const free = this.options.concurrentRequests - this.inflight.size;
+        if (free <= 0) {
+          await this.idle(1000);
+          continue;
+        }
+        const leases = await frontier.lease(
+          free,
+          (domain) => this.options.concurrentPerDomain - (this.perDomain.get(domain) ?? 0),
+        );
+        for (const lease of leases) this.launch(lease);
+        if (leases.length === 0) await this.idle(Math.min(Math.max(frontier.msUntilReady(), 5), 1000));
+      } catch (err) {
+        logger.error('Crawl loop error, retrying', { error: errorMessage(err) });
+        await this.idle(1000);
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private launch(lease: Lease): void {
+    this.perDomain.set(lease.domain, (this.perDomain.get(lease.domain) ?? 0) + 1);
+    const task = this.handle(lease)
+      .catch((err: unknown) => {
+        this.options.logger.error('Unexpected error while crawling; the request returns to its queue', {
+          url: lease.request.url,
+          error: errorMessage(err),
+        });
+        return this.options.frontier.returnLeases([lease]).then(() => undefined);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.inflight.delete(task);
+        const n = (this.perDomain.get(lease.domain) ?? 1) - 1;
+        if (n <= 0) this.perDomain.delete(lease.domain);
+        else this.perDomain.set(lease.domain, n);
+        this.wake?.();
+      });
+    this.inflight.add(task);
+  }
+
+  private async handle(lease: Lease): Promise<void> {
+    const { fetcher, parser, frontier, logger } = this.options;
+    const request = lease.request;
+    const meta = request.meta;
+    const retries = Number(meta.retry_times) || 0;
+    if (isSeed(request)) await frontier.rememberSeed(String(meta.crawlid), parser.fingerprint(request));
+
+    let page: FetchedPage;
+    try {
+      page = await fetcher.fetch(
+        {
+          url: request.url,
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          cookies: request.cookies ?? (meta.cookie as string | null | undefined) ?? null,
+          userAgent: typeof meta.useragent === 'string' ? meta.useragent : null,
+        },
+        this.abort.signal,
+      );
+    } catch (err) {
+      if (!isFetchProblem(err)) throw err;
+      const retried = err.retryable && retries < this.options.retryTimes;
+      this.options.onOutcome?.({ request, status: 504, retried });
+      if (retried) return this.retry(lease, err.message, 504);
+      logger.warning('Request failed for good', { url: request.url, reason: err.reason, error: err.message });
+      return this.finish(
+        lease,
+        [failureItem(request, { reason: err.reason, message: err.message })],
+        'failed',
+      );
+    }
+
+    const retryStatus = this.options.retryHttpCodes.includes(page.status);
+    const retried = retryStatus && retries < this.options.retryTimes;
+    this.options.onOutcome?.({ request, status: page.status, retried, page });
+    if (retried) return this.retry(lease, `HTTP ${page.status}`, page.status);
+
+    const items: CrawlItem[] = [];
+    const children: QueuedRequest[] = [];
+    for await (const output of parser.parse(page, request)) {
+      if (parser.isItem(output)) items.push(output);
+      else children.push(output);
+    }
+    if (children.length > 0) {
+      await frontier.enqueue(
+        children.map((child) => ({
+          request: child,
+          fingerprint: parser.fingerprint(child),
+          priority: Number(child.meta.priority) || 0,
+        })),
+      );
+    }
+    await this.finish(lease, items, retryStatus ? 'failed' : 'published');
+  }
+
+  private async finish(lease: Lease, items: CrawlItem[], outcome: 'published' | 'failed'): Promise<void> {
+    await Promise.all(items.map((item) => this.options.publish(item)));
+    await this.options.frontier.ack(lease, outcome);
+  }
+
+  /** Queues the request again at a lower priority (the original's RedisRetryMiddleware) and ends the lease. */
+  private async retry(lease: Lease, reason: string, status: number): Promise<void> {
+    const request = lease.request;
+    const meta = request.meta;
+    const retryTimes = (Number(meta.retry_times) || 0) + 1;
+    const again: QueuedRequest = {
+      ...request,
+      meta: { ...meta, retry_times: retryTimes, priority: (Number(meta.priority) || 0) - 10 },
+      dontFilter: true,
+    };
+    this.options.logger.error('Scraper Retry', {
+      error_request: request.url,
+      error_reason: reason,
+      retry_count: retryTimes,
+      status_code: status,
+      appid: meta.appid,
+      crawlid: meta.crawlid,
+      url: request.url,
+    });
+    await this.options.frontier.enqueue([
+      { request: again, fingerprint: '', priority: Number(again.meta.priority) || 0 },
+    ]);
+    await this.options.frontier.ack(lease, null);
+  }
+}
+
+/** A request straight from the Kafka Monitor (no serialized-request fields), i.e. a crawl's seed. */
+function isSeed(request: QueuedRequest): boolean {
+  return request.callback === null && Number(request.meta.curdepth) === 0 && !request.dontFilter;
+}
