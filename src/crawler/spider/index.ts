@@ -1,0 +1,10 @@
+export type { CrawlItem, CrawlMeta, CrawlRequest, ItemLink, SpiderOutput } from './types.js';
+export { isItem, isRequest } from './guards.js';
+export { reconstructHeaders, titleCaseHeaderName } from './headers.js';
+export { CrawlResponse, type CrawlResponseInit } from './response.js';
+export { Spider, type RequestOptions, type SpiderClass, type SpiderContext } from './spider.js';
+export { linkOptionsFromMeta } from './meta-filters.js';
+export { LinkSpider } from './link-spider.js';
+export { WanderingSpider } from './wandering-spider.js';
+export { loadSpiderFile } from './load-spider-file.js';
+export { BUILTIN_SPIDERS, isSpiderPath, resolveSpider } from './registry.js';
