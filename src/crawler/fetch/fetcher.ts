@@ -1,0 +1,373 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { ClosedError } from '../../core/errors.js';
+import type { Logger } from '../../core/logging/index.js';
+import { CRAWLER_DEFAULTS } from '../../core/settings/index.js';
+import { AddressGuard } from './address-guard.js';
+import { BodyDecodeError, BodyTooLarge, readBody } from './body.js';
+import { abortable, Deadline } from './deadline.js';
+import { DnsOverrides } from './dns-overrides.js';
+import { FetchError, toFetchError } from './errors.js';
+import {
+  BODY_HEADERS,
+  cookieHeader,
+  CREDENTIAL_HEADERS,
+  firstHeader,
+  lowerCaseKeys,
+  type HeaderMap,
+} from './headers.js';
+import { GuardedResolver, ResolveFailure, type DnsLookup } from './resolver.js';
+import { FetchedResponse } from './response.js';
+import { RobotsCache, type RobotsFetchResult } from './robots.js';
+import type { FetcherSettings, FetchRequest, FetchResponse } from './types.js';
+
+export interface FetcherOptions {
+  logger?: Logger;
+  /** How long robots.txt rules are cached per origin (default 1 h). */
+  robotsTtlMs?: number;
+  /** How long a 5xx or unreachable robots.txt keeps its origin closed (default 60 s). */
+  robotsErrorTtlMs?: number;
+  /** How long a checked DNS answer is reused (default 60 s; DNSCACHE_ENABLED=false turns it off). */
+  dnsTtlMs?: number;
+  /** Idle keep-alive connections close after this long (default 4 s, undici's default). */
+  keepAliveTimeoutMs?: number;
+  /** Verify TLS certificates. Off by default, as in Scrapy: a crawler wants the page, not the proof. */
+  verifyTls?: boolean;
+  /** Replaces the system resolver (tests). */
+  dnsLookup?: DnsLookup;
+  /**
+   * Share plain-HTTP connections between sites on the same address and port (HTTP/1.1 sends the Host header
+   * with every request), so pools are per address rather than per origin. Saves a TCP connection per site when
+   * many sites live on one server (shared hosting, the test web); CONCURRENT_REQUESTS_PER_DOMAIN then limits
+   * connections per address. HTTPS stays per origin (TLS names the host). Off by default.
+   */
+  shareConnectionsPerAddress?: boolean;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Scrapy's HttpCompressionMiddleware value (with brotli installed).
+const ACCEPT_ENCODING = 'gzip,deflate,br';
+// RFC 9309: follow at least five redirects, parse at least 500 KiB.
+const ROBOTS_MAX_REDIRECTS = 5;
+const ROBOTS_MAX_BYTES = 512 * 1024;
+
+interface Mode {
+  robots: boolean;
+  maxRedirects: number;
+  maxBytes: number;
+  truncate: boolean;
+}
+
+/**
+ * The crawler's downloader: undici with one keep-alive pool per origin, redirects followed here (each hop
+ * resolved, address-checked and robots-checked again), bodies decoded from gzip/deflate/br under
+ * DOWNLOAD_MAXSIZE, and DOWNLOAD_TIMEOUT over the whole call. No cookie jar: each request sends only its own
+ * cookies.
+ */
+export class Fetcher {
+  private readonly settings: FetcherSettings;
+  private readonly agent: Agent;
+  private readonly resolver: GuardedResolver;
+  private readonly robots: RobotsCache;
+  private readonly defaultHeaders: Readonly<HeaderMap>;
+  private readonly timeoutMs: number;
+  private readonly pageMode: Mode;
+  private readonly robotsMode: Mode;
+  private readonly sharePerAddress: boolean;
+  private closed = false;
+
+  constructor(settings: Partial<FetcherSettings> = {}, options: FetcherOptions = {}) {
+    const s: FetcherSettings = { ...pickDefaults(), ...definedOnly(settings) };
+    this.settings = s;
+    this.timeoutMs = s.DOWNLOAD_TIMEOUT * 1000;
+    this.sharePerAddress = options.shareConnectionsPerAddress ?? false;
+    const defaults = lowerCaseKeys(s.DEFAULT_REQUEST_HEADERS);
+    defaults['accept-encoding'] ??= ACCEPT_ENCODING;
+    defaults['user-agent'] = s.USER_AGENT;
+    this.defaultHeaders = Object.freeze(defaults);
+    this.pageMode = {
+      robots: s.ROBOTSTXT_OBEY,
+      maxRedirects: s.REDIRECT_ENABLED ? s.REDIRECT_MAX_TIMES : -1,
+      maxBytes: s.DOWNLOAD_MAXSIZE,
+      truncate: false,
+    };
+    this.robotsMode = {
+      robots: false,
+      maxRedirects: ROBOTS_MAX_REDIRECTS,
+      maxBytes: ROBOTS_MAX_BYTES,
+      truncate: true,
+    };
+    this.resolver = new GuardedResolver({
+      guard: new AddressGuard(s.ALLOWED_ADDRESSES),
+      overrides: new DnsOverrides(s.DNS_OVERRIDES),
+      ttlMs: s.DNSCACHE_ENABLED ? (options.dnsTtlMs ?? 60_000) : 0,
+      ...(options.dnsLookup ? { dnsLookup: options.dnsLookup } : {}),
+    });
+    this.robots = new RobotsCache({
+      userAgent: s.USER_AGENT,
+      fetchRobots: (url) => this.fetchRobots(url),
+      logger: options.logger,
+      ttlMs: options.robotsTtlMs ?? 3_600_000,
+      errorTtlMs: options.robotsErrorTtlMs ?? 60_000,
+    });
+    this.agent = new Agent({
+      connections: s.CONCURRENT_REQUESTS_PER_DOMAIN,
+      pipelining: 1,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+      // The Deadline governs; these only stop a connection that outlives it.
+      headersTimeout: this.timeoutMs + 1_000,
+      bodyTimeout: this.timeoutMs + 1_000,
+      connect: {
+        timeout: this.timeoutMs,
+        lookup: this.resolver.lookup,
+        rejectUnauthorized: options.verifyTls ?? false,
+      },
+    });
+  }
+
+  /** Fetches one URL. Fails with a FetchError (see its `reason` and `retryable`); never for an HTTP status. */
+  async fetch(req: FetchRequest, signal?: AbortSignal): Promise<FetchResponse> {
+    if (this.closed) throw new ClosedError('Fetcher');
+    const started = performance.now();
+    const deadline = new Deadline(this.timeoutMs, signal);
+    try {
+      return await this.follow(req, deadline, started, this.pageMode);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Whether robots.txt lets the crawler fetch `url` (always true when ROBOTSTXT_OBEY is off). */
+  async isAllowedByRobots(url: string): Promise<boolean> {
+    if (!this.settings.ROBOTSTXT_OBEY) return true;
+    const verdict = await this.robots.check(parseHttpUrl(url));
+    return verdict.allowed;
+  }
+
+  /** Waits for requests in flight, then closes every connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.agent.close();
+  }
+
+  private async follow(req: FetchRequest, deadline: Deadline, started: number, mode: Mode) {
+    let hop = parseHttpUrl(req.url);
+    let method = (req.method ?? 'GET').toUpperCase();
+    let body = req.body;
+    let headers = this.requestHeaders(req);
+    const redirects: string[] = [];
+    for (;;) {
+      const res = await this.exchange(hop, method, headers, body, deadline, mode);
+      const location = REDIRECT_STATUSES.has(res.statusCode)
+        ? firstHeader(res.headers, 'location')
+        : undefined;
+      if (location !== undefined && mode.maxRedirects >= 0) {
+        await res.body.dump().catch(() => undefined);
+        if (redirects.length >= mode.maxRedirects) {
+          throw new FetchError(
+            'too-many-redirects',
+            req.url,
+            `Gave up on ${req.url}: more than ${mode.maxRedirects} redirects`,
+          );
+        }
+        const next = parseHttpUrl(location, hop);
+        redirects.push(hop.href);
+        // Scrapy 1.5: 302/303 become GET (except HEAD); 301/307/308 keep the method and body.
+        const drop: string[] = [];
+        if ((res.statusCode === 302 || res.statusCode === 303) && method !== 'HEAD') {
+          method = 'GET';
+          body = undefined;
+          drop.push(...BODY_HEADERS);
+        }
+        if (next.hostname !== hop.hostname) drop.push(...CREDENTIAL_HEADERS);
+        if (drop.some((name) => name in headers)) headers = without(headers, drop);
+        hop = next;
+        continue;
+      }
+      return this.finish(req.url, hop, method, headers, res, redirects, deadline, started, mode);
+    }
+  }
+
+  /** One hop: address check, robots check, then the HTTP exchange up to the response headers. */
+  private async exchange(
+    hop: URL,
+    method: string,
+    headers: Readonly<HeaderMap>,
+    body: string | undefined,
+    deadline: Deadline,
+    mode: Mode,
+  ): Promise<Dispatcher.ResponseData> {
+    const { signal } = deadline;
+    try {
+      // Cached answers are used synchronously: most requests go to hosts already resolved and robots-checked.
+      let address = this.resolver.cached(hop.hostname);
+      if (address === undefined) address = await abortable(this.resolver.resolve(hop.hostname), signal);
+      else if (address instanceof ResolveFailure) throw address;
+      if (mode.robots) {
+        const verdict = this.robots.cached(hop) ?? (await abortable(this.robots.check(hop), signal));
+        if (!verdict.allowed) throw verdict.error;
+      }
+      let target: URL | string = hop;
+      let sent = headers;
+      if (this.sharePerAddress && hop.protocol === 'http:') {
+        // Pool by checked address: one connection serves every plain-HTTP site on that address and port.
+        const ip = address.family === 6 ? `[${address.address}]` : address.address;
+        target = `http://${ip}:${hop.port || '80'}${hop.pathname}${hop.search}`;
+        sent = { ...headers, host: hop.host };
+      }
+      return await request(target, {
+        dispatcher: this.agent,
+        method,
+        headers: sent,
+        body: body ?? null,
+        // undici only needs aborted, reason and add/removeEventListener from a signal.
+        signal: signal as unknown as AbortSignal,
+      });
+    } catch (err) {
+      throw this.toError(err, hop.href, deadline);
+    }
+  }
+
+  private async finish(
+    requested: string,
+    hop: URL,
+    method: string,
+    headers: Readonly<HeaderMap>,
+    res: Dispatcher.ResponseData,
+    redirects: string[],
+    deadline: Deadline,
+    started: number,
+    mode: Mode,
+  ): Promise<FetchedResponse> {
+    const contentEncoding = method === 'HEAD' ? undefined : firstHeader(res.headers, 'content-encoding');
+    let read;
+    try {
+      const declared = Number(firstHeader(res.headers, 'content-length'));
+      if (mode.maxBytes > 0 && !mode.truncate && !contentEncoding && declared > mode.maxBytes) {
+        throw new BodyTooLarge(mode.maxBytes);
+      }
+      read = await readBody(res.body, { contentEncoding, maxBytes: mode.maxBytes, truncate: mode.truncate });
+    } catch (err) {
+      res.body.destroy();
+      throw this.toError(err, hop.href, deadline);
+    }
+    return new FetchedResponse({
+      url: requested,
+      finalUrl: hop.href,
+      status: res.statusCode,
+      rawHeaders: res.headers,
+      decoded: read.decoded,
+      sentHeaders: headers,
+      body: read.body,
+      redirects,
+      elapsedMs: performance.now() - started,
+    });
+  }
+
+  /** The headers of a request; the shared default set when it adds nothing (copied before any change). */
+  private requestHeaders(req: FetchRequest): Readonly<HeaderMap> {
+    const extra = req.headers && Object.keys(req.headers).length > 0 ? req.headers : undefined;
+    const agent = req.userAgent ?? this.settings.USER_AGENT;
+    if (!extra && req.cookies === undefined && agent === this.settings.USER_AGENT) return this.defaultHeaders;
+    const headers: HeaderMap = { ...this.defaultHeaders, 'user-agent': agent };
+    if (extra) for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
+    if (req.cookies !== undefined && headers.cookie === undefined) {
+      const cookie = cookieHeader(req.cookies);
+      if (cookie !== undefined) headers.cookie = cookie;
+    }
+    return headers;
+  }
+
+  /** robots.txt through the same guarded path, on its own deadline: many page fetches may wait for it. */
+  private async fetchRobots(url: string): Promise<RobotsFetchResult> {
+    const deadline = new Deadline(this.timeoutMs);
+    try {
+      const res = await this.follow({ url }, deadline, performance.now(), this.robotsMode);
+      return { status: res.status, body: res.body };
+    } catch (err) {
+      return { error: this.toError(err, url, deadline) };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private toError(err: unknown, url: string, deadline: Deadline): FetchError {
+    if (err instanceof FetchError) return err;
+    if (deadline.timedOut) {
+      return new FetchError(
+        'timeout',
+        url,
+        `Timed out fetching ${url} after ${this.settings.DOWNLOAD_TIMEOUT} s`,
+        { cause: err },
+      );
+    }
+    if (deadline.callerAborted)
+      return new FetchError('aborted', url, `Fetch of ${url} was aborted`, { cause: err });
+    if (err instanceof ResolveFailure) {
+      return err.kind === 'blocked'
+        ? new FetchError('blocked-address', url, `Refused ${url}: ${err.message}`, { cause: err })
+        : new FetchError('dns', url, `DNS lookup failed for ${url}: ${err.message}`, { cause: err });
+    }
+    if (err instanceof BodyTooLarge) {
+      return new FetchError(
+        'too-large',
+        url,
+        `Cancelled ${url}: body larger than DOWNLOAD_MAXSIZE (${err.limit} bytes)`,
+        { cause: err },
+      );
+    }
+    if (err instanceof BodyDecodeError) {
+      return new FetchError('network', url, `Failed ${url}: ${err.message}`, { cause: err });
+    }
+    return toFetchError(err, url);
+  }
+}
+
+/** Parses an absolute (or `base`-relative) http(s) URL, or throws the matching FetchError. */
+export function parseHttpUrl(input: string, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(input, base);
+  } catch (err) {
+    const where = base ? ` (redirect from ${base.href})` : '';
+    throw new FetchError('invalid-url', input, `Invalid URL ${JSON.stringify(input)}${where}`, {
+      cause: err,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new FetchError(
+      'unsupported-scheme',
+      url.href,
+      `Refused ${url.href}: only http and https are fetched, not ${url.protocol.slice(0, -1)}`,
+    );
+  }
+  if (url.hostname === '') throw new FetchError('invalid-url', url.href, `Invalid URL ${url.href}: no host`);
+  return url;
+}
+
+function without(headers: Readonly<HeaderMap>, names: readonly string[]): HeaderMap {
+  const copy = { ...headers };
+  for (const name of names) delete copy[name];
+  return copy;
+}
+
+function pickDefaults(): FetcherSettings {
+  const d = CRAWLER_DEFAULTS;
+  return {
+    CONCURRENT_REQUESTS_PER_DOMAIN: d.CONCURRENT_REQUESTS_PER_DOMAIN,
+    DOWNLOAD_TIMEOUT: d.DOWNLOAD_TIMEOUT,
+    DOWNLOAD_MAXSIZE: d.DOWNLOAD_MAXSIZE,
+    USER_AGENT: d.USER_AGENT,
+    DEFAULT_REQUEST_HEADERS: d.DEFAULT_REQUEST_HEADERS,
+    ROBOTSTXT_OBEY: d.ROBOTSTXT_OBEY,
+    REDIRECT_ENABLED: d.REDIRECT_ENABLED,
+    REDIRECT_MAX_TIMES: d.REDIRECT_MAX_TIMES,
+    DNSCACHE_ENABLED: d.DNSCACHE_ENABLED,
+    ALLOWED_ADDRESSES: d.ALLOWED_ADDRESSES,
+    DNS_OVERRIDES: d.DNS_OVERRIDES,
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
