@@ -23,7 +23,7 @@ class FakeFetcher implements PageFetcher {
   active = new Map<string, number>();
   maxActive = new Map<string, number>();
   constructor(
-    private readonly respond: (url: string, attempt: number) => { status: number } | Error,
+    private readonly respond: (url: string, attempt: number) => { status: number; location?: string } | Error,
     private readonly delayMs = 5,
   ) {}
   async fetch(input: FetchInput): Promise<FetchedPage> {
@@ -41,7 +41,7 @@ class FakeFetcher implements PageFetcher {
       finalUrl: input.url,
       status: answer.status,
       statusText: 'OK',
-      headers: {},
+      headers: answer.location ? { location: [answer.location] } : {},
       requestHeaders: {},
       body: Buffer.from(`page ${input.url}`),
       encoding: 'utf-8',
@@ -120,6 +120,8 @@ async function setup(
     concurrentPerDomain: over.perDomain ?? 8,
     retryTimes: 2,
     retryHttpCodes: [500, 503],
+    followRedirects: true,
+    maxRedirects: 3,
   });
   const seed = async (url: string, maxdepth = 1, crawlid = 'c1') =>
     store.zadd(`link:${new URL(url).hostname.split('.').slice(-2).join('.')}:queue`, [
@@ -197,6 +199,33 @@ describe('CrawlEngine', () => {
     expect(fetcher.calls.filter((c) => c.endsWith('/robots'))).toHaveLength(1);
     expect(ctx.lines.filter((l) => l.message === 'Scraper Retry')).toHaveLength(4);
     expect(await ctx.store.hgetall('crawlstats:link:app:c1')).toEqual({ published: '1', failed: '2' });
+  });
+
+  it('follows redirects through the frontier, so a target already crawled is not fetched again', async () => {
+    const fetcher = new FakeFetcher((url) => {
+      if (url.endsWith('/moved')) return { status: 302, location: '/target' };
+      if (url.endsWith('/loop')) return { status: 301, location: '/loop2' };
+      if (url.endsWith('/loop2')) return { status: 301, location: '/loop3' };
+      if (url.endsWith('/loop3')) return { status: 301, location: '/loop4' };
+      if (url.endsWith('/loop4')) return { status: 301, location: '/loop5' };
+      return { status: 200 };
+    });
+    const links = { 'http://r.com/': ['http://r.com/target', 'http://r.com/moved', 'http://r.com/loop'] };
+    const ctx = await setup(fetcher, links);
+    await ctx.seed('http://r.com/', 1);
+    ctx.engine.start();
+    await waitFor(() => ctx.published.length === 3, 5000, 'three results');
+    await sleep(200);
+    await ctx.engine.stop(1000);
+    expect(ctx.published.map((p) => p.url).sort()).toEqual([
+      'http://r.com/',
+      'http://r.com/loop4',
+      'http://r.com/target',
+    ]);
+    expect(fetcher.calls.filter((c) => c === 'http://r.com/target')).toHaveLength(1);
+    expect(ctx.published.find((p) => p.url === 'http://r.com/loop4')).toMatchObject({
+      error: { reason: 'too-many-redirects' },
+    });
   });
 
   it('keeps at most CONCURRENT_REQUESTS_PER_DOMAIN requests in flight per domain', async () => {

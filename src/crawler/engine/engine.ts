@@ -16,6 +16,9 @@ export interface EngineOptions {
   concurrentPerDomain: number;
   retryTimes: number;
   retryHttpCodes: number[];
+  /** Follow redirects through the frontier (REDIRECT_ENABLED), at most `maxRedirects` hops. */
+  followRedirects: boolean;
+  maxRedirects: number;
   /** Called for every response and every failed fetch (stats middlewares hook in here). */
   onOutcome?: (outcome: {
     request: QueuedRequest;
@@ -164,6 +167,10 @@ export class CrawlEngine {
       );
     }
 
+    if (this.options.followRedirects && REDIRECTS.has(page.status) && page.headers.location?.[0]) {
+      return this.redirect(lease, page, page.headers.location[0]);
+    }
+
     const retryStatus = this.options.retryHttpCodes.includes(page.status);
     const retried = retryStatus && retries < this.options.retryTimes;
     this.options.onOutcome?.({ request, status: page.status, retried, page });
@@ -192,6 +199,52 @@ export class CrawlEngine {
     await this.options.frontier.ack(lease, outcome);
   }
 
+  /**
+   * Sends a redirect's target back through the frontier, as Scrapy's redirect middleware does: the
+   * duplicate filter, the page limits and the target domain's throttle apply to it, and the address guard
+   * checks it when it is fetched. The redirect response itself is not published.
+   */
+  private async redirect(lease: Lease, page: FetchedPage, location: string): Promise<void> {
+    const request = lease.request;
+    const hops = (Number(request.meta.redirect_times) || 0) + 1;
+    let target: string;
+    try {
+      target = new URL(location, page.finalUrl).href;
+    } catch {
+      return this.finish(
+        lease,
+        [failureItem(request, { reason: 'invalid-url', message: `Invalid redirect to ${location}` })],
+        'failed',
+      );
+    }
+    if (hops > this.options.maxRedirects) {
+      const message = `More than ${this.options.maxRedirects} redirects, last to ${target}`;
+      return this.finish(lease, [failureItem(request, { reason: 'too-many-redirects', message })], 'failed');
+    }
+    const keepsMethod = page.status === 307 || page.status === 308;
+    const next: QueuedRequest = {
+      ...request,
+      url: target,
+      method: keepsMethod ? request.method : 'GET',
+      body: keepsMethod ? request.body : '',
+      meta: {
+        ...request.meta,
+        redirect_times: hops,
+        redirect_urls: [...((request.meta.redirect_urls as string[] | undefined) ?? []), request.url],
+      },
+      dontFilter: false,
+      callback: request.callback ?? 'parse',
+    };
+    await this.options.frontier.enqueue([
+      {
+        request: next,
+        fingerprint: this.options.parser.fingerprint(next),
+        priority: Number(next.meta.priority) || 0,
+      },
+    ]);
+    await this.options.frontier.ack(lease, null);
+  }
+
   /** Queues the request again at a lower priority (the original's RedisRetryMiddleware) and ends the lease. */
   private async retry(lease: Lease, reason: string, status: number): Promise<void> {
     const request = lease.request;
@@ -217,6 +270,8 @@ export class CrawlEngine {
     await this.options.frontier.ack(lease, null);
   }
 }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** A request straight from the Kafka Monitor (no serialized-request fields), i.e. a crawl's seed. */
 function isSeed(request: QueuedRequest): boolean {

@@ -80,6 +80,8 @@ export const crawlerFields = {
 
   // Added by this project (no equivalent in the original).
   LEASE_TIMEOUT: field.int({ min: 1 }),
+  QUEUE_WINDOW_MARGIN: field.float({ min: 0 }),
+  QUEUE_ELASTIC: field.bool(),
   ALLOWED_ADDRESSES: field.addressList(),
   DNS_OVERRIDES: field.addressMap(),
 };
@@ -163,6 +165,8 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   },
 
   LEASE_TIMEOUT: 60,
+  QUEUE_WINDOW_MARGIN: 0.1,
+  QUEUE_ELASTIC: false,
   ALLOWED_ADDRESSES: [],
   DNS_OVERRIDES: {},
 };

@@ -1,0 +1,218 @@
+import { hostname } from 'node:os';
+import type { Bus } from '../core/bus/index.js';
+import { errorMessage } from '../core/errors.js';
+import { Heartbeat, newProcessId } from '../core/heartbeat.js';
+import type { Logger } from '../core/logging/index.js';
+import type { CrawlerSettings } from '../core/settings/index.js';
+import { createWindowedStats, statsTimes, type WindowedStats } from '../core/stats/index.js';
+import type { Store } from '../core/store/index.js';
+import { ZookeeperWatcher } from '../core/zookeeper/index.js';
+import { DomainConfig } from './control/domain-config.js';
+import { lookupPublicIp } from './control/public-ip.js';
+import { fetcherPort, spiderParser } from './engine/adapters.js';
+import { CrawlEngine } from './engine/engine.js';
+import { Fetcher } from './fetch/index.js';
+import { Frontier, type DomainThrottle } from './frontier/frontier.js';
+import { throttleName } from './frontier/keys.js';
+import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
+import type { Spider, SpiderClass } from './spider/index.js';
+
+export interface CrawlerOptions {
+  settings: CrawlerSettings & Record<string, unknown>;
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  spider: SpiderClass;
+  /** Watch ZooKeeper for domain config (default: when ZOOKEEPER_HOSTS is set). */
+  zookeeper?: boolean;
+}
+
+/**
+ * One crawler process (the original's `scrapy runspider`): the shared frontier, the fetcher, the spider,
+ * the Kafka pipeline, plus the cluster controls around them: ZooKeeper domain config, public IP for
+ * IP-style throttling, response-code stats, the heartbeat, and the reaper that returns expired leases.
+ */
+export class Crawler {
+  readonly id = newProcessId();
+  readonly frontier: Frontier;
+  readonly domainConfig: DomainConfig;
+  private readonly engine: CrawlEngine;
+  private readonly fetcher: Fetcher;
+  private readonly pipeline: KafkaPipeline;
+  private readonly spiderName: string;
+  private publicIp = '127.0.0.1';
+  private heartbeat: Heartbeat | undefined;
+  private watcher: ZookeeperWatcher | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly codeStats = new Map<number, WindowedStats>();
+
+  constructor(private readonly options: CrawlerOptions) {
+    const { settings, store, bus, logger } = options;
+    this.spiderName = options.spider.spiderName;
+    const spider: Spider = new (options.spider as unknown as new (ctx: object) => Spider)({
+      logger,
+      settings,
+    });
+    this.domainConfig = new DomainConfig(logger);
+    this.frontier = new Frontier(store, {
+      spiderid: this.spiderName,
+      owner: this.id,
+      leaseSeconds: settings.LEASE_TIMEOUT,
+      throttleFor: (domain) => this.throttleFor(domain),
+      queueRefresh: settings.SCHEDULER_QUEUE_REFRESH,
+      queueTimeout: settings.SCHEDULER_QUEUE_TIMEOUT,
+      dupefilterTimeout: settings.DUPEFILTER_TIMEOUT,
+      domainMaxPageTimeout: settings.DOMAIN_MAX_PAGE_TIMEOUT,
+      globalPageLimit: settings.GLOBAL_PAGE_PER_DOMAIN_LIMIT,
+      globalPageLimitTimeout: settings.GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT,
+      crawlStatsTimeout: Math.max(settings.DUPEFILTER_TIMEOUT, 86_400),
+      logger,
+    });
+    // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.
+    this.fetcher = new Fetcher({ ...settings, REDIRECT_ENABLED: false }, { logger });
+    this.pipeline = new KafkaPipeline({
+      bus,
+      logger,
+      topicPrefix: settings.KAFKA_TOPIC_PREFIX,
+      appidTopics: settings.KAFKA_APPID_TOPICS,
+      base64: settings.KAFKA_BASE_64_ENCODE,
+      lingerMs: settings.KAFKA_PRODUCER_BATCH_LINGER_MS,
+      spiderid: this.spiderName,
+    });
+    this.engine = new CrawlEngine({
+      frontier: this.frontier,
+      fetcher: fetcherPort(this.fetcher),
+      parser: spiderParser(spider),
+      publish: (item) => this.pipeline.publish(item),
+      logger,
+      concurrentRequests: settings.CONCURRENT_REQUESTS,
+      concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
+      retryTimes: settings.RETRY_TIMES,
+      retryHttpCodes: settings.RETRY_HTTP_CODES,
+      followRedirects: settings.REDIRECT_ENABLED,
+      maxRedirects: settings.REDIRECT_MAX_TIMES,
+      onOutcome: ({ request, status }) => this.countStatus(status, request.url),
+    });
+  }
+
+  /** The throttle of a domain: ZooKeeper's rate when configured, else QUEUE_HITS per QUEUE_WINDOW. */
+  throttleFor(domain: string): DomainThrottle | null {
+    const { settings } = this.options;
+    if (this.domainConfig.isBlacklisted(domain)) return null;
+    const rate = this.domainConfig.rate(domain);
+    // The margin absorbs the jitter between the throttle decision and the request reaching the site, so the
+    // limit also holds as the site sees it.
+    return {
+      window: (rate?.window ?? settings.QUEUE_WINDOW) + settings.QUEUE_WINDOW_MARGIN,
+      limit: rate?.hits ?? settings.QUEUE_HITS,
+      moderate: settings.QUEUE_MODERATED,
+      elastic: settings.QUEUE_ELASTIC,
+      name: throttleName(domain, {
+        spiderid: this.spiderName,
+        typeEnabled: settings.SCHEDULER_TYPE_ENABLED,
+        ipEnabled: settings.SCHEDULER_IP_ENABLED,
+        publicIp: this.publicIp,
+      }),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { settings, store, logger } = this.options;
+    if (settings.SCHEDULER_IP_ENABLED) await this.refreshIp();
+    if (this.options.zookeeper ?? Boolean(settings.ZOOKEEPER_HOSTS)) await this.watchZookeeper();
+    this.heartbeat = new Heartbeat(
+      store,
+      `stats:crawler:${hostname()}:${this.spiderName}:${this.id}`,
+      Math.round(2 * settings.SCHEDULER_IP_REFRESH),
+      Math.min(settings.SCHEDULER_IP_REFRESH, 10),
+      logger,
+    );
+    this.heartbeat.start();
+    this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () => this.frontier.reapExpired());
+    if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
+    this.engine.start();
+    logger.info('Crawler started', { spiderid: this.spiderName, id: this.id });
+  }
+
+  /**
+   * SIGTERM semantics: stop taking work, let requests in flight finish for up to `graceSeconds`, hand
+   * the rest back to their queues at once, then close everything.
+   */
+  async stop(graceSeconds = 10): Promise<void> {
+    const { logger } = this.options;
+    logger.info('Closing Spider', { spiderid: this.spiderName });
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const returned = await this.engine.stop(graceSeconds * 1000);
+    if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
+    await this.pipeline.flush();
+    await this.heartbeat?.stop();
+    await this.watcher?.close();
+    for (const s of this.codeStats.values()) s.stop();
+    await this.fetcher.close();
+  }
+
+  get inFlight(): number {
+    return this.engine.inFlight;
+  }
+
+  private every(seconds: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      task().catch((err: unknown) =>
+        this.options.logger.warning('Background task failed', { error: errorMessage(err) }),
+      );
+    }, seconds * 1000);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private async refreshIp(): Promise<void> {
+    const { settings, logger } = this.options;
+    const ip = await lookupPublicIp({
+      url: settings.PUBLIC_IP_URL,
+      pattern: settings.IP_ADDR_REGEX,
+      timeoutSeconds: 5,
+      logger,
+    });
+    if (ip !== this.publicIp) logger.info(`Changed Public IP: ${this.publicIp} -> ${ip}`);
+    this.publicIp = ip;
+  }
+
+  /** Domain config from ZooKeeper; ZooKeeper being down never stops crawling (last config kept). */
+  private async watchZookeeper(): Promise<void> {
+    const { settings, logger } = this.options;
+    const path = `${settings.ZOOKEEPER_ASSIGN_PATH.replace(/\/+$/, '')}/${settings.ZOOKEEPER_ID}`;
+    this.watcher = new ZookeeperWatcher({
+      hosts: settings.ZOOKEEPER_HOSTS,
+      filepath: path,
+      ensure: true,
+      validInit: false,
+      configHandler: (contents) => void this.domainConfig.apply(contents),
+      errorHandler: (message) =>
+        logger.warning('Zookeeper watcher problem, keeping the last config', { error: message }),
+    });
+    await Promise.race([
+      this.watcher.ready().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 5000).unref()),
+    ]);
+  }
+
+  private countStatus(status: number, url: string): void {
+    const { settings, store } = this.options;
+    if (!settings.STATS_STATUS_CODES || !settings.STATS_RESPONSE_CODES.includes(status)) return;
+    let stats = this.codeStats.get(status);
+    if (!stats) {
+      const windows = statsTimes(settings.STATS_TIMES);
+      stats = createWindowedStats(
+        store,
+        `stats:crawler:${hostname()}:${this.spiderName}:${status}`,
+        windows,
+        {
+          cycleTime: settings.STATS_CYCLE,
+        },
+      );
+      this.codeStats.set(status, stats);
+    }
+    stats.increment(`${url}${status}`).catch(() => undefined);
+  }
+}
