@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
+import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
+import { RestService } from './service.js';
+
+/** `scrapy-cluster rest` (the original's rest_service.py). */
+export function registerRestCommand(program: Command): void {
+  addCommonOptions(
+    program
+      .command('rest')
+      .description('serve the REST gateway (index, feed, poll) on FLASK_PORT and REST_BIND'),
+  ).action(async (options: CommonOptions) => {
+    const { settings, logger } = await openRuntime('rest', options);
+    const service = new RestService({
+      settings,
+      logger,
+      connectStore: () => openStore(settings, 'rest'),
+      connectBus: () => openBus(settings, 'rest', settings.KAFKA_FEED_TIMEOUT),
+    });
+    service.start();
+    try {
+      await service.listen();
+    } catch (err) {
+      await service.close();
+      logger.close();
+      throw err;
+    }
+    await untilStopped();
+    await service.close();
+    logger.close();
+  });
+}

@@ -1,0 +1,13 @@
+export { buildRestApp, type RestAppDeps } from './app.js';
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export { registerRestCommand } from './cli.js';
+export { failure, REST_MESSAGES, success, type Envelope, type ErrorBody } from './envelope.js';
+export { FeedValidator, type FeedValidation } from './feed-validator.js';
+export { indexBody, nodeHealth, type IndexBody, type NodeHealth } from './health.js';
+export { KafkaLink, type KafkaLinkOptions } from './kafka-link.js';
+export { POLL_SCHEMA, takePoll } from './poll.js';
+export { ApiKeys, CorsPolicy } from './protection.js';
+export { RedisLink, type RedisLinkOptions } from './redis-link.js';
+export { restPollKey, ReplyRouter, type FeedReply, type Waiter } from './replies.js';
+export { isJsonContentType } from './request-json.js';
+export { restHeartbeatKey, RestService, type RestServiceOptions } from './service.js';
