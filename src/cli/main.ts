@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { isClusterError, errorMessage } from '../core/errors.js';
 import { registerZookeeperCommands } from '../core/zookeeper/index.js';
+import { registerCrawlerCommand } from '../crawler/cli.js';
 import { registerKafkadumpCommands, registerKafkaMonitorCommands } from '../kafka-monitor/cli.js';
+import { registerRedisMonitorCommand } from '../redis-monitor/cli.js';
+import { registerRestCommand } from '../rest/cli.js';
 import { rewriteAliases } from './common-options.js';
 import { allUsages } from './help.js';
 
@@ -13,6 +16,9 @@ export function buildProgram(): Command {
   registerKafkaMonitorCommands(program);
   registerKafkadumpCommands(program);
   registerZookeeperCommands(program);
+  registerCrawlerCommand(program);
+  registerRedisMonitorCommand(program);
+  registerRestCommand(program);
   program.addHelpText('afterAll', () => allUsages(program));
   return program;
 }

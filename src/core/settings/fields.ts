@@ -77,7 +77,11 @@ function normalizeHosts(value: unknown): unknown {
 function normalizeRankMap(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, rank] of Object.entries(value)) out[key.slice(key.lastIndexOf('.') + 1)] = rank;
+  // Dotted Python paths (`plugins.scraper_handler.ScraperHandler`) name built-ins by their last part;
+  // module paths (`./plugins/x.js#X`) are kept whole.
+  for (const [key, rank] of Object.entries(value)) {
+    out[/[/#\\]/.test(key) ? key : key.slice(key.lastIndexOf('.') + 1)] = rank;
+  }
   return out;
 }
 
