@@ -11,6 +11,8 @@ export interface DomainThrottle {
   window: number;
   limit: number;
   moderate: boolean;
+  /** Let a warmed-up moderated queue skip the spacing while its window has room (the original's catch-up). */
+  elastic?: boolean;
   /** Redis key name prefix for the window and moderation keys. */
   name: string;
 }
@@ -174,7 +176,7 @@ export class Frontier {
             throttle.window,
             throttle.limit,
             throttle.moderate ? 1 : 0,
-            1,
+            throttle.elastic ? 1 : 0,
             0,
             q.leases >= throttle.limit ? 1 : 0,
             hex(6),
