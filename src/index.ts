@@ -41,3 +41,40 @@ export {
   type Transaction,
 } from './kafka-monitor/plugins/index.js';
 export { SchemaValidator } from './kafka-monitor/validator.js';
+
+// Crawler: spiders, link extraction, fetching, the crawler process and its test web.
+export * from './crawler/spider/index.js';
+export {
+  canonicalizeUrl,
+  requestFingerprint,
+  extractLinks,
+  compileLinkFilter,
+  IGNORED_EXTENSIONS,
+  type ExtractedLink,
+  type ExtractLinksOptions,
+  type LinkFilterOptions,
+} from './crawler/links/index.js';
+export {
+  Fetcher,
+  FetchError,
+  type FetchRequest,
+  type FetchResponse,
+  type FetcherOptions,
+} from './crawler/fetch/index.js';
+export { Crawler, type CrawlerOptions } from './crawler/crawler.js';
+export { startTestWeb, type TestWeb, type TestWebOptions } from './testweb/index.js';
+
+// Redis Monitor and REST service.
+export {
+  RedisMonitor,
+  BaseMonitor,
+  KafkaBaseMonitor,
+  InfoMonitor,
+  StopMonitor,
+  ExpireMonitor,
+  StatsMonitor,
+  ZookeeperMonitor,
+  type RedisMonitorPlugin,
+  type RedisMonitorContext,
+} from './redis-monitor/index.js';
+export * from './rest/index.js';
