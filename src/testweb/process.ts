@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LinkGraph } from './graph.js';
 import { resolveOptions, type TestWebOptions } from './options.js';
+import type { RecordedRequest } from './request-log.js';
 
 /** A test web running in a child process: the graph and URLs, without the request log. */
 export interface TestWebProcess {
@@ -12,11 +13,13 @@ export interface TestWebProcess {
   url(domainIndex: number, path?: string): string;
   allPageUrls(): string[];
   fetcherSettings(): { DNS_OVERRIDES: Record<string, string>; ALLOWED_ADDRESSES: string[] };
+  /** The child's request log (start it with `record: true`). */
+  requests(): Promise<RecordedRequest[]>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the test web in a child process (requests are not recorded there). From the TypeScript sources the
+ * Starts the test web in a child process (requests are recorded there only with `record: true`). From the TypeScript sources the
  * child runs under tsx (a dev dependency); from the build it is plain JavaScript.
  */
 export async function spawnTestWeb(options: TestWebOptions = {}): Promise<TestWebProcess> {
@@ -39,6 +42,17 @@ export async function spawnTestWeb(options: TestWebOptions = {}): Promise<TestWe
       DNS_OVERRIDES: { '*.test': '127.0.0.1' },
       ALLOWED_ADDRESSES: ['127.0.0.1/32'],
     }),
+    requests: () =>
+      new Promise<RecordedRequest[]>((resolve, reject) => {
+        const onMessage = (message: unknown) => {
+          child.off('exit', onExit);
+          resolve((message as { requests: RecordedRequest[] }).requests);
+        };
+        const onExit = () => reject(new Error('test web process exited'));
+        child.once('message', onMessage);
+        child.once('exit', onExit);
+        child.send('requests');
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

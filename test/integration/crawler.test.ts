@@ -10,7 +10,7 @@ import { createLogger } from '../../src/core/logging/index.js';
 import { resolveSettings } from '../../src/core/settings/index.js';
 import { RedisStore } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
-import { startTestWeb, type TestWeb } from '../../src/testweb/index.js';
+import { spawnTestWeb, startTestWeb, type TestWeb } from '../../src/testweb/index.js';
 import { sleep, waitFor } from '../support/capture-logger.js';
 import {
   crawlerSettings,
@@ -116,34 +116,44 @@ describe('crawler', () => {
   });
 
   it('keeps three crawler processes within 5 requests per 2 seconds at the site, moderated', async () => {
+    // The site runs in its own process so that its request times are not skewed by this test's event loop.
+    const site = await spawnTestWeb({
+      domains: 2,
+      pagesPerDomain: 14,
+      linksPerPage: 4,
+      crossDomainLinks: 0,
+      record: true,
+    });
     const name = `lt${randomUUID().slice(0, 8)}`;
     const prefix = `ct${randomUUID().slice(0, 6)}`;
     const crawled = await watchCrawled(prefix);
-    const settings = crawlerSettings(web, prefix, {
+    const settings = crawlerSettings(site, prefix, {
       QUEUE_HITS: 5,
       QUEUE_WINDOW: 2,
       QUEUE_MODERATED: true,
-      QUEUE_WINDOW_MARGIN: 0.25,
+      // The margin absorbs the delay between a lease and its request reaching the site; on a loaded 2-core
+      // test machine that delay reaches a few hundred milliseconds.
+      QUEUE_WINDOW_MARGIN: 1,
       SCHEDULER_QUEUE_REFRESH: 0.25,
     });
     const file = spiderFile(name);
     const children = [0, 1, 2].map(() => spawnCrawler(file, settings));
     try {
       await sleep(1500);
-      web.reset();
-      const seed = web.url(1, '/');
-      const crawlid = await feed({ url: seed, spiderid: name, maxdepth: 3, allowed_domains: [web.host(1)] });
-      const expected = web.reachablePages(seed, { maxDepth: 3, sameDomain: true });
+      const seed = site.url(1, '/');
+      const host = new URL(seed).hostname;
+      const crawlid = await feed({ url: seed, spiderid: name, maxdepth: 3, allowed_domains: [host] });
+      const expected = site.graph.reachablePages(seed, { maxDepth: 3, sameDomain: true });
       await waitFor(
         () => new Set(crawled.urls(crawlid)).size >= expected.size,
         90_000,
         `${expected.size} pages`,
       );
       expect(new Set(crawled.urls(crawlid))).toEqual(new Set(expected.keys()));
-      const times = web
-        .requestsFor(web.host(1))
-        .filter((r) => r.path !== '/robots.txt')
+      const times = (await site.requests())
+        .filter((r) => r.host === host && r.path !== '/robots.txt')
         .map((r) => r.time / 1000);
+      expect(times.length).toBeGreaterThanOrEqual(expected.size);
       expect(busiestWindow(times, 2)).toBeLessThanOrEqual(5);
       const sorted = times.sort((a, b) => a - b);
       const gaps = sorted.slice(1).map((t, i) => t - sorted[i]!);
@@ -154,6 +164,7 @@ describe('crawler', () => {
         children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
       );
       await crawled.close();
+      await site.close();
     }
   });
 

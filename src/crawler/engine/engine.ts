@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
@@ -12,8 +13,14 @@ export interface EngineOptions {
   parser: PageParser;
   publish: (item: CrawlItem) => Promise<void>;
   logger: Logger;
+  /** Downloads at once (CONCURRENT_REQUESTS). */
   concurrentRequests: number;
   concurrentPerDomain: number;
+  /**
+   * Downloaded pages being parsed, queued and published at once, beside the downloads (Scrapy's
+   * CONCURRENT_ITEMS, default 100). A page keeps its lease until it is published either way.
+   */
+  concurrentItems?: number;
   retryTimes: number;
   retryHttpCodes: number[];
   /** Follow redirects through the frontier (REDIRECT_ENABLED), at most `maxRedirects` hops. */
@@ -29,13 +36,16 @@ export interface EngineOptions {
 }
 
 /**
- * The crawl loop of one crawler process: keeps up to CONCURRENT_REQUESTS requests in flight (and at most
+ * The crawl loop of one crawler process: keeps up to CONCURRENT_REQUESTS downloads in flight (and at most
  * CONCURRENT_REQUESTS_PER_DOMAIN per domain), leasing them from the shared frontier, then for each:
  * fetch, retry or record the failure, parse, queue the follow-ups, publish, and only then end the lease.
+ * As in Scrapy, a download slot frees as soon as its response is in: parsing, queueing and waiting for
+ * Kafka's acknowledgement (up to KAFKA_PRODUCER_BATCH_LINGER_MS plus the broker) overlap the next downloads.
  */
 export class CrawlEngine {
   private running = false;
   private readonly inflight = new Set<Promise<void>>();
+  private downloading = 0;
   private readonly perDomain = new Map<string, number>();
   private wake: (() => void) | undefined;
   private abort = new AbortController();
@@ -51,6 +61,8 @@ export class CrawlEngine {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    // Every download in flight listens on this one signal.
+    setMaxListeners(0, this.abort.signal);
     this.loop = this.run();
   }
 
@@ -84,7 +96,10 @@ export class CrawlEngine {
     while (this.running) {
       try {
         await frontier.refreshQueues();
-        const free = this.options.concurrentRequests - this.inflight.size;
+        const free = Math.min(
+          this.options.concurrentRequests - this.downloading,
+          this.options.concurrentRequests + (this.options.concurrentItems ?? 100) - this.inflight.size,
+        );
         if (free <= 0) {
           await this.idle(1000);
           continue;
@@ -114,8 +129,20 @@ export class CrawlEngine {
   }
 
   private launch(lease: Lease): void {
+    this.downloading++;
     this.perDomain.set(lease.domain, (this.perDomain.get(lease.domain) ?? 0) + 1);
-    const task = this.handle(lease)
+    let downloading = true;
+    // Frees the download slot (once): when the response is in, or when the request ends otherwise.
+    const downloaded = () => {
+      if (!downloading) return;
+      downloading = false;
+      this.downloading--;
+      const n = (this.perDomain.get(lease.domain) ?? 1) - 1;
+      if (n <= 0) this.perDomain.delete(lease.domain);
+      else this.perDomain.set(lease.domain, n);
+      this.wake?.();
+    };
+    const task = this.handle(lease, downloaded)
       .catch((err: unknown) => {
         this.options.logger.error('Unexpected error while crawling; the request returns to its queue', {
           url: lease.request.url,
@@ -126,20 +153,22 @@ export class CrawlEngine {
       .catch(() => undefined)
       .finally(() => {
         this.inflight.delete(task);
-        const n = (this.perDomain.get(lease.domain) ?? 1) - 1;
-        if (n <= 0) this.perDomain.delete(lease.domain);
-        else this.perDomain.set(lease.domain, n);
+        downloaded();
         this.wake?.();
       });
     this.inflight.add(task);
   }
 
-  private async handle(lease: Lease): Promise<void> {
+  private async handle(lease: Lease, downloaded: () => void): Promise<void> {
     const { fetcher, parser, frontier, logger } = this.options;
     const request = lease.request;
     const meta = request.meta;
     const retries = Number(meta.retry_times) || 0;
-    if (isSeed(request)) await frontier.rememberSeed(String(meta.crawlid), parser.fingerprint(request));
+    // The fetch goes first: the throttle slot was taken at lease time, and any delay before the request
+    // leaves would let requests bunch up at the site.
+    const remembered = isSeed(request)
+      ? frontier.rememberSeed(String(meta.crawlid), parser.fingerprint(request))
+      : Promise.resolve();
 
     let page: FetchedPage;
     try {
@@ -155,6 +184,7 @@ export class CrawlEngine {
         this.abort.signal,
       );
     } catch (err) {
+      downloaded();
       if (!isFetchProblem(err)) throw err;
       const retried = err.retryable && retries < this.options.retryTimes;
       this.options.onOutcome?.({ request, status: 504, retried });
@@ -167,6 +197,9 @@ export class CrawlEngine {
       );
     }
 
+    downloaded();
+
+    await remembered;
     if (this.options.followRedirects && REDIRECTS.has(page.status) && page.headers.location?.[0]) {
       return this.redirect(lease, page, page.headers.location[0]);
     }
