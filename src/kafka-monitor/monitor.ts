@@ -26,6 +26,17 @@ export interface KafkaMonitorOptions {
 const HEARTBEAT_INTERVAL = 5;
 
 /**
+ * A plugin's "this request can never succeed": a BadInputError, or any Error with its code, so a plugin
+ * that cannot import our class (another copy of the package, a plain script) can still say so.
+ */
+function isBadInput(err: unknown): err is Error {
+  return (
+    err instanceof BadInputError ||
+    (err instanceof Error && (err as { code?: unknown }).code === 'SC_BAD_INPUT')
+  );
+}
+
+/**
  * Reads API requests from the incoming topic, validates each against the plugins' schemas in rank order
  * and lets the first match write its Redis keys. A batch's writes go to Redis in one round trip, and the
  * batch's offsets are committed only after that succeeded; while Redis is down the batch is retried with
@@ -38,6 +49,7 @@ export class KafkaMonitor {
   private dumpTimer: NodeJS.Timeout | undefined;
   private readonly maxMessageBytes: number;
   private redisFailing = false;
+  private statsWrite: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: KafkaMonitorOptions,
@@ -119,7 +131,10 @@ export class KafkaMonitor {
     }
     if (this.redisFailing) logger.info('Writing requests to Redis again');
     this.redisFailing = false;
-    await this.stats
+    // Stats are best effort: the batch's hits are taken now and written while the next batch is being
+    // handled, with at most one stats write in flight.
+    await this.statsWrite;
+    this.statsWrite = this.stats
       .flush()
       .catch((err: unknown) => logger.debug('Stats not recorded', { error: errorMessage(err) }));
   }
@@ -129,15 +144,22 @@ export class KafkaMonitor {
     // The broker's timestamp, not the local clock: a redelivered request gets the same `ts`, so its queue
     // member is byte-identical and cannot be queued twice.
     const ts = message.timestamp / 1000;
-    this.stats.record('total', `${message.value}${ts}`);
-    if (Buffer.byteLength(message.value) > this.maxMessageBytes) {
+    // The lifetime HyperLogLogs count one element per hit (the stats add a unique suffix), so the record's
+    // position names it; the original's raw message text would only cost bytes.
+    const hit = `${message.topic}:${message.partition}:${message.offset}`;
+    this.stats.record('total', hit);
+    // A UTF-16 code unit is at most 3 bytes of UTF-8, so most records need no byte count.
+    if (
+      message.value.length * 3 > this.maxMessageBytes &&
+      Buffer.byteLength(message.value) > this.maxMessageBytes
+    ) {
       logger.warning('Request exceeds the size limit', {
         parsed: false,
         valid: false,
         size: Buffer.byteLength(message.value),
         limit: this.maxMessageBytes,
       });
-      this.stats.record('fail', `${message.value}${ts}`);
+      this.stats.record('fail', hit);
       return;
     }
     let request: unknown;
@@ -145,7 +167,7 @@ export class KafkaMonitor {
       request = JSON.parse(message.value);
     } catch {
       logger.warning('Unparseable JSON Received', { parsed: false, valid: false, data: message.value });
-      this.stats.record('fail', `${message.value}${ts}`);
+      this.stats.record('fail', hit);
       return;
     }
     let found = false;
@@ -153,14 +175,15 @@ export class KafkaMonitor {
       const validation = validator.validate(request);
       if (!validation.ok) continue;
       found = true;
-      const value: JsonObject = { ...validation.value, ts };
-      this.stats.record(plugin.name, `${message.value}${ts}`);
+      const value: JsonObject = validation.value;
+      value.ts = ts;
+      this.stats.record(plugin.name, hit);
       try {
         if ((await plugin.handle(value, tx)) === undefined) break;
       } catch (err) {
-        if (!(err instanceof BadInputError)) throw err;
+        if (!isBadInput(err)) throw err;
         logger.error(err.message, { parsed: true, valid: false, data: request, plugin: plugin.name });
-        this.stats.record('fail', `${message.value}${ts}`);
+        this.stats.record('fail', hit);
         return;
       }
     }
@@ -170,7 +193,7 @@ export class KafkaMonitor {
         valid: false,
         data: request,
       });
-      this.stats.record('fail', `${message.value}${ts}`);
+      this.stats.record('fail', hit);
     }
   }
 
@@ -187,6 +210,7 @@ export class KafkaMonitor {
     clearInterval(this.dumpTimer);
     await this.subscription?.close();
     await this.heartbeat?.stop();
+    await this.statsWrite;
     this.stats.stop();
     for (const { plugin } of this.plugins) await plugin.close?.();
   }

@@ -43,6 +43,24 @@ export function jsonschemaMessage(error: ErrorObject, instance: unknown): string
 }
 
 /**
+ * A deep copy of JSON data (what JSON.parse returns): arrays and plain objects are copied, everything else
+ * is returned as it is. Much cheaper than structuredClone for the small objects requests are.
+ */
+export function cloneJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneJson);
+  const copy: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const item = cloneJson((value as JsonObject)[key]);
+    // JSON.parse makes "__proto__" an own key; assigning it would set the prototype instead.
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
+  return copy;
+}
+
+/**
  * A compiled JSON schema that, on success, returns a copy with the schema's defaults filled in after the
  * request's own keys, in schema order (the original's member layout). Defaults are applied after
  * validation, so `null` defaults are not checked against the property type, as in the original.
@@ -64,9 +82,9 @@ export class SchemaValidator {
       const [first] = this.check.errors ?? [];
       return { ok: false, error: first ? jsonschemaMessage(first, request) : 'invalid request' };
     }
-    const value = structuredClone(request) as JsonObject;
+    const value = cloneJson(request) as JsonObject;
     for (const [name, fallback] of this.defaults)
-      if (!(name in value)) value[name] = structuredClone(fallback);
+      if (!Object.hasOwn(value, name)) value[name] = cloneJson(fallback);
     return { ok: true, value };
   }
 }

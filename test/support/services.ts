@@ -51,7 +51,7 @@ export function stopRedis(): Promise<void> {
   return control('redis').stop();
 }
 
-/** Starts Redis again on the same port (empty: nothing is persisted) and waits until it answers PING. */
+/** Starts Redis again on the same port, reloading the data saved when it stopped, and waits for PING. */
 export function startRedis(): Promise<void> {
   return control('redis').start();
 }
