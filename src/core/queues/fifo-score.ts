@@ -10,10 +10,24 @@ export function fifoNowTick(call: RedisCall): number {
   return Math.floor(((Number(sec) - FIFO_EPOCH) * 1_000_000 + Number(usec)) / 64);
 }
 
-export function fifoScore(call: RedisCall, queue: string, priority: string | number, nowTick: number): string {
+export function fifoScore(
+  call: RedisCall,
+  queue: string,
+  priority: string | number,
+  nowTick: number,
+): string {
   const base = -Number(priority);
   let tick = nowTick;
-  const newest = call('ZREVRANGEBYSCORE', queue, `(${base + 1}`, base, 'WITHSCORES', 'LIMIT', 0, 1) as string[];
+  const newest = call(
+    'ZREVRANGEBYSCORE',
+    queue,
+    `(${base + 1}`,
+    base,
+    'WITHSCORES',
+    'LIMIT',
+    0,
+    1,
+  ) as string[];
   if (newest[1] !== undefined) {
     const last = Math.floor((Number(newest[1]) - base) * FIFO_TICKS + 0.5);
     if (last >= tick) tick = last + 1;
