@@ -7,7 +7,6 @@
  * file, and the monitor writes into its own Redis database (REDIS_DB), so the crawl queue it fills
  * (`link:<domain>:queue`, the default spider) cannot meet another test's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -16,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
+import { killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/scrapy-cluster.js', import.meta.url));
@@ -23,12 +23,7 @@ const CLI_DB = 12;
 const id = `kmcli${randomUUID().slice(0, 8)}`;
 const topic = `${id}.incoming`;
 
-interface Child {
-  process: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliProcess;
 
 const children: Child[] = [];
 
@@ -49,21 +44,7 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv = cliEnv()): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  const entry = { process: child, stdout: () => out, stderr: () => err, exited };
-  children.push(entry);
-  return entry;
+  return spawnCli([BIN, ...args], { cwd: REPO_ROOT, env, started: children });
 }
 
 /** Runs a command to completion; it must end by itself within `deadlineMs` (else it is killed and fails). */
@@ -99,12 +80,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.process.exitCode === null && child.process.signalCode === null) {
-      child.process.kill('SIGKILL');
-      await child.exited;
-    }
-  }
+  await killAll(children);
 });
 
 afterAll(async () => {

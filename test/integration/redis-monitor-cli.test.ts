@@ -4,7 +4,6 @@
  * clean exit on Ctrl-C; plus the one-line error when Redis is unreachable. Settings reach the child as
  * environment variables; it works in its own Redis database and topic prefix.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,18 +13,14 @@ import { connectStore } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { captureLogger, waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
+import { killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUNNER = fileURLToPath(new URL('../fixtures/redis-monitor-cli.ts', import.meta.url));
 const DB = 8;
 const prefix = `rmcli${randomUUID().slice(0, 8)}`;
 
-interface Child {
-  process: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliProcess;
 
 const children: Child[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -48,21 +43,7 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  const entry = { process: child, stdout: () => out, stderr: () => err, exited };
-  children.push(entry);
-  return entry;
+  return spawnCli(['--import', 'tsx', RUNNER, ...args], { cwd: REPO_ROOT, env, started: children });
 }
 
 beforeAll(async () => {
@@ -73,12 +54,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.process.exitCode === null && child.process.signalCode === null) {
-      child.process.kill('SIGKILL');
-      await child.exited;
-    }
-  }
+  await killAll(children);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 

@@ -7,10 +7,8 @@
  *
  * The topic prefix is unique to this file and every component uses its own Redis database (CLI_DB).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +20,7 @@ import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { RedisMonitor } from '../../src/redis-monitor/index.js';
 import { captureLogger, waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
+import { freePort, killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/scrapy-cluster.js', import.meta.url));
@@ -29,41 +28,14 @@ const CLI_DB = 8;
 const id = `restcli${randomUUID().slice(0, 8)}`;
 const prefix = id;
 
-interface Child {
-  process: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliProcess;
 
 const children: Child[] = [];
 const stops: (() => Promise<void>)[] = [];
 let dir: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function start(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  const entry = { process: child, stdout: () => out, stderr: () => err, exited };
-  children.push(entry);
-  return entry;
+  return spawnCli([BIN, ...args], { cwd: REPO_ROOT, env, started: children });
 }
 
 function waitForOutput(child: Child, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<void> {
@@ -133,12 +105,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.process.exitCode === null && child.process.signalCode === null) {
-      child.process.kill('SIGKILL');
-      await child.exited;
-    }
-  }
+  await killAll(children);
   for (const stop of stops.splice(0).reverse()) await stop();
 });
 

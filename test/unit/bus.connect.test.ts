@@ -1,19 +1,11 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/cli-process.js';
 import { KafkaBus, kafkaBrokerList } from '../../src/core/bus/index.js';
 import { ConnectionError } from '../../src/core/errors.js';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 describe('KafkaBus.connect', () => {
   it('fails with a readable ConnectionError when no broker answers', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await KafkaBus.connect({ brokers: [`127.0.0.1:${port}`], timeoutMs: 2000 }).catch(
       (e: unknown) => e,
     );

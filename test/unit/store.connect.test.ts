@@ -1,19 +1,11 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/cli-process.js';
 import { RedisStore } from '../../src/core/store/index.js';
 import { ConnectionError } from '../../src/core/errors.js';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 describe('RedisStore.connect', () => {
   it('fails fast with a readable ConnectionError when nothing listens', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const started = Date.now();
     const err = await RedisStore.connect({ host: '127.0.0.1', port, socketTimeout: 2 }).catch(
       (e: unknown) => e,

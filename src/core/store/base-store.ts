@@ -20,8 +20,20 @@ export abstract class BaseStore implements Store {
   abstract pipeline(): Pipeline;
   abstract brpop(key: string, timeoutSeconds: number): Promise<string | null>;
   abstract blpop(key: string, timeoutSeconds: number): Promise<string | null>;
-  abstract scan(match: string, count?: number): AsyncIterable<string[]>;
   abstract close(): Promise<void>;
+
+  /** SCAN with MATCH, batch by batch, until the cursor comes back to 0 (never KEYS). */
+  async *scan(match: string, count = 1000): AsyncIterable<string[]> {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await this.call('SCAN', cursor, 'MATCH', match, 'COUNT', count)) as [
+        string,
+        string[],
+      ];
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
 
   async ping(): Promise<boolean> {
     return (await this.call('PING')) === 'PONG';

@@ -59,18 +59,6 @@ export class MemoryStore extends BaseStore {
     return this.blockingPop(key, timeoutSeconds, 'LPOP');
   }
 
-  async *scan(match: string, count = 1000): AsyncIterable<string[]> {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await this.call('SCAN', cursor, 'MATCH', match, 'COUNT', count)) as [
-        string,
-        string[],
-      ];
-      cursor = next;
-      if (keys.length > 0) yield keys;
-    } while (cursor !== '0');
-  }
-
   async close(): Promise<void> {
     this.closed = true;
   }

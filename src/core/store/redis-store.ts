@@ -131,18 +131,6 @@ export class RedisStore extends BaseStore {
     return this.blockingPop('BLPOP', key, timeoutSeconds);
   }
 
-  async *scan(match: string, count = 1000): AsyncIterable<string[]> {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await this.call('SCAN', cursor, 'MATCH', match, 'COUNT', count)) as [
-        string,
-        string[],
-      ];
-      cursor = next;
-      if (keys.length > 0) yield keys;
-    } while (cursor !== '0');
-  }
-
   async close(): Promise<void> {
     await Promise.all(
       [this.client, this.blocking].map(async (c) => {
