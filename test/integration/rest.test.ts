@@ -22,7 +22,9 @@ import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { RedisMonitor } from '../../src/redis-monitor/index.js';
 import { REST_MESSAGES, RestService } from '../../src/rest/index.js';
 import { captureLogger, waitFor, type CapturedLog } from '../support/capture-logger.js';
+import { crawlerSettings, startCrawler, uniqueLinkSpider, watchCrawled } from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
+import { startTestWeb } from '../../src/testweb/index.js';
 
 const REST_DB = 9;
 const RUN = randomUUID().slice(0, 8);
@@ -223,6 +225,32 @@ describe('REST service with the Kafka Monitor and the Redis Monitor', () => {
     await waitFor(async () => (await checker.zcard(queue)) === 1, WAIT_SECONDS * 1000, 'the queued crawl');
     const [member] = await checker.zrange(queue, 0, -1);
     expect(JSON.parse(member!)).toMatchObject(crawl);
+  });
+
+  it('feeds a crawl that a crawler then crawls, with the pages on the crawled topic', async () => {
+    const n = names('crawled');
+    await topics(n);
+    await startKafkaMonitor(n);
+    const node = await startRest(n);
+    const web = await startTestWeb({ domains: 1, pagesPerDomain: 6, linksPerPage: 2, crossDomainLinks: 0 });
+    stops.push(() => web.close());
+    const spider = uniqueLinkSpider(n.spider);
+    const crawled = await watchCrawled(n.prefix);
+    stops.push(() => crawled.close());
+    const crawler = await startCrawler(spider, crawlerSettings(web, n.prefix, { REDIS_DB: REST_DB }));
+    stops.push(() => crawler.stop());
+    const seed = web.url(0, '/');
+    const { status } = await post(`${node.url}/feed`, {
+      url: seed,
+      appid: n.appid,
+      crawlid: 'c1',
+      spiderid: n.spider,
+      maxdepth: 2,
+    });
+    expect(status).toBe(200);
+    const expected = web.reachablePages(seed, { maxDepth: 2 });
+    await waitFor(() => crawled.urls('c1').length >= expected.size, WAIT_SECONDS * 1000, 'the crawled pages');
+    expect(new Set(crawled.urls('c1'))).toEqual(new Set(expected.keys()));
   });
 
   it('turns a slow reply into a poll_id that /poll on a second REST node answers', async () => {
