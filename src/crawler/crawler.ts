@@ -25,6 +25,17 @@ export interface CrawlerOptions {
   spider: SpiderClass;
   /** Watch ZooKeeper for domain config (default: when ZOOKEEPER_HOSTS is set). */
   zookeeper?: boolean;
+  /**
+   * Another source of the domain config document (the embedded single-process mode's in-memory config
+   * node): `subscribe` calls back with the contents now and after every change, and returns the
+   * unsubscribe function. Used instead of ZooKeeper unless `zookeeper` is true.
+   */
+  configSource?: DomainConfigSource;
+}
+
+/** A followed domain config document (YAML, as in the ZooKeeper node). */
+export interface DomainConfigSource {
+  subscribe(listener: (contents: string) => void): () => void;
 }
 
 /**
@@ -43,8 +54,12 @@ export class Crawler {
   private publicIp = '127.0.0.1';
   private heartbeat: Heartbeat | undefined;
   private watcher: ZookeeperWatcher | undefined;
+  private unsubscribeConfig: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly codeStats = new Map<number, WindowedStats>();
+  /** Response-code hits not yet written, per status: written together every STATUS_FLUSH_MS. */
+  private readonly pendingCodes = new Map<number, string[]>();
+  private codeFlush: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CrawlerOptions) {
     const { settings, store, bus, logger } = options;
@@ -119,7 +134,11 @@ export class Crawler {
   async start(): Promise<void> {
     const { settings, store, logger } = this.options;
     if (settings.SCHEDULER_IP_ENABLED) await this.refreshIp();
-    if (this.options.zookeeper ?? Boolean(settings.ZOOKEEPER_HOSTS)) await this.watchZookeeper();
+    const { configSource } = this.options;
+    if (this.options.zookeeper ?? (!configSource && Boolean(settings.ZOOKEEPER_HOSTS)))
+      await this.watchZookeeper();
+    else if (configSource)
+      this.unsubscribeConfig = configSource.subscribe((contents) => void this.domainConfig.apply(contents));
     this.heartbeat = new Heartbeat(
       store,
       `stats:crawler:${hostname()}:${this.spiderName}:${this.id}`,
@@ -146,8 +165,10 @@ export class Crawler {
     const returned = await this.engine.stop(graceSeconds * 1000);
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
     await this.pipeline.flush();
+    await this.flushStatusCounts();
     await this.heartbeat?.stop();
     await this.watcher?.close();
+    this.unsubscribeConfig?.();
     for (const s of this.codeStats.values()) s.stop();
     await this.fetcher.close();
   }
@@ -197,9 +218,35 @@ export class Crawler {
     ]);
   }
 
+  /**
+   * Counts a response code in the rolling windows. Hits are gathered and written in one pipeline every
+   * STATUS_FLUSH_MS (one ZADD per window and one PFADD per code for all of them) rather than one pipeline
+   * of those commands per page.
+   */
   private countStatus(status: number, url: string): void {
-    const { settings, store } = this.options;
+    const { settings } = this.options;
     if (!settings.STATS_STATUS_CODES || !settings.STATS_RESPONSE_CODES.includes(status)) return;
+    let hits = this.pendingCodes.get(status);
+    if (!hits) this.pendingCodes.set(status, (hits = []));
+    hits.push(`${url}${status}`);
+    if (!this.codeFlush) {
+      this.codeFlush = setTimeout(() => void this.flushStatusCounts(), STATUS_FLUSH_MS);
+      this.codeFlush.unref();
+    }
+  }
+
+  private async flushStatusCounts(): Promise<void> {
+    clearTimeout(this.codeFlush);
+    this.codeFlush = undefined;
+    if (this.pendingCodes.size === 0) return;
+    const pipe = this.options.store.pipeline();
+    for (const [status, hits] of this.pendingCodes) this.statusStats(status).queueIncrementMany(pipe, hits);
+    this.pendingCodes.clear();
+    await pipe.exec().catch(() => undefined);
+  }
+
+  private statusStats(status: number): WindowedStats {
+    const { settings, store } = this.options;
     let stats = this.codeStats.get(status);
     if (!stats) {
       const windows = statsTimes(settings.STATS_TIMES);
@@ -213,6 +260,8 @@ export class Crawler {
       );
       this.codeStats.set(status, stats);
     }
-    stats.increment(`${url}${status}`).catch(() => undefined);
+    return stats;
   }
 }
+
+const STATUS_FLUSH_MS = 250;

@@ -106,8 +106,7 @@ export function spawnCrawler(spider: string, settings: Record<string, unknown>):
   if (!existsSync(join(ROOT, 'dist/cli/main.js')))
     throw new Error('dist/ is missing: run `npm run build` first');
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-  for (const [k, v] of Object.entries(settings))
-    env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(settings)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   const child = spawn(process.execPath, [bin, 'crawler', '--spider', spider], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import type { Fetcher } from '../fetch/index.js';
+import { RecentMap } from '../frontier/recent-map.js';
 import type { QueuedRequest } from '../frontier/request-codec.js';
 import { requestFingerprint } from '../links/index.js';
 import type { CrawlItem } from '../pipeline/item.js';
@@ -52,6 +53,10 @@ function toQueued(request: CrawlRequest): QueuedRequest {
 
 /** A spider as the engine's PageParser: builds the CrawlResponse and converts what parse() yields. */
 export function spiderParser(spider: Spider): PageParser {
+  // Most links of a page were met on other pages before: their fingerprints (a URL parse and a SHA1 each)
+  // are remembered for body-less requests, keyed by the URL (GET) or method and URL. A URL never starts with
+  // a method and a space, so the two kinds of key cannot meet.
+  const fingerprints = new RecentMap<string>(600_000, 100_000);
   return {
     async *parse(page, request) {
       const response = new CrawlResponse({
@@ -67,8 +72,18 @@ export function spiderParser(spider: Spider): PageParser {
         yield isItem(output) ? (output as CrawlItem) : toQueued(output);
       }
     },
-    fingerprint: (request) =>
-      requestFingerprint({ method: request.method, url: request.url, body: request.body }),
+    fingerprint: (request) => {
+      if (request.body !== '') {
+        return requestFingerprint({ method: request.method, url: request.url, body: request.body });
+      }
+      const key = request.method === 'GET' ? request.url : `${request.method} ${request.url}`;
+      let fingerprint = fingerprints.get(key);
+      if (fingerprint === undefined) {
+        fingerprint = requestFingerprint({ method: request.method, url: request.url });
+        fingerprints.set(key, fingerprint);
+      }
+      return fingerprint;
+    },
     isItem: (output): output is CrawlItem => 'status_code' in output,
   };
 }

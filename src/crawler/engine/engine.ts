@@ -26,7 +26,7 @@ export interface EngineOptions {
   /** Follow redirects through the frontier (REDIRECT_ENABLED), at most `maxRedirects` hops. */
   followRedirects: boolean;
   maxRedirects: number;
-  /** Called for every response and every failed fetch (stats middlewares hook in here). */
+  /** Called for every response and every network failure, as 504 (stats middlewares hook in here). */
   onOutcome?: (outcome: {
     request: QueuedRequest;
     status: number;
@@ -187,7 +187,9 @@ export class CrawlEngine {
       downloaded();
       if (!isFetchProblem(err)) throw err;
       const retried = err.retryable && retries < this.options.retryTimes;
-      this.options.onOutcome?.({ request, status: 504, retried });
+      // Network failures count as 504s (the original's LogRetryMiddleware); refusals (robots.txt, the address
+      // guard, the size limit) are no response at all and count nothing.
+      if (err.retryable) this.options.onOutcome?.({ request, status: 504, retried });
       if (retried) return this.retry(lease, err.message, 504);
       logger.warning('Request failed for good', { url: request.url, reason: err.reason, error: err.message });
       return this.finish(

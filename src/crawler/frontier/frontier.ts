@@ -3,8 +3,9 @@ import { registeredDomain } from '../../core/domain.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Store } from '../../core/store/index.js';
 import { domainOfQueue, frontierKeys as K } from './keys.js';
+import { RecentMap } from './recent-map.js';
 import { decodeMember, encodeRequest, type QueuedRequest } from './request-codec.js';
-import { enqueue, leaseAck, leasePop, leaseReturn } from './scripts.js';
+import { enqueue, leaseAckMany, leasePop, leaseReturn } from './scripts.js';
 
 /** Throttle of one domain: `limit` leases per `window` seconds, cluster-wide. */
 export interface DomainThrottle {
@@ -56,9 +57,20 @@ interface KnownQueue {
   leases: number;
   emptyStreak: number;
   lastActive: number;
+  /** When this crawler last put requests into it (or returned leases to it). */
+  touched: number;
+  /** Its place in `active`, or -1 while it is parked (Redis had no such key at the last SCAN). */
+  slot: number;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+interface PendingAck {
+  lease: Lease;
+  outcome: 'published' | 'failed' | null;
+  resolve: (held: boolean) => void;
+  reject: (err: unknown) => void;
+}
 
 /**
  * The crawler's view of the shared frontier: discovers domain queues with SCAN, leases requests under the
@@ -70,13 +82,34 @@ const hex = (bytes: number) => randomBytes(bytes).toString('hex');
  */
 export class Frontier {
   private readonly queues = new Map<string, KnownQueue>();
+  /**
+   * The known queues that are not parked, in no particular order: what lease() samples from. Queues Redis
+   * had no key for at the last SCAN (finished domains) are parked until they show up again or this crawler
+   * enqueues into them, so thousands of finished domains cost neither Redis calls nor a walk per lease.
+   */
+  private readonly active: KnownQueue[] = [];
   private lastRefresh = 0;
   private readonly held = new Map<string, Lease>();
+  /**
+   * Fingerprint → crawl id of requests Redis recently said are in that crawl's duplicate filter (the last
+   * crawl to ask wins). Most links of a page lead to pages already seen; for those the enqueue script can
+   * only answer "duplicate", so it is not sent. An entry lives at most half of DUPEFILTER_TIMEOUT: the
+   * filter key's expiry was renewed when the entry was made, and nothing else removes fingerprints, so the
+   * filter still holds them while the entry lives.
+   */
+  private readonly knownSeen: RecentMap<string>;
+  /** Lease and throttle-hit ids: a random prefix per frontier and a counter (no random bytes per lease). */
+  private readonly idPrefix = hex(8);
+  private idCounter = 0;
+  /** Acknowledgements waiting for the end of this turn of the event loop, to be sent in one call. */
+  private pendingAcks: PendingAck[] = [];
 
   constructor(
     private readonly store: Store,
     private readonly options: FrontierOptions,
-  ) {}
+  ) {
+    this.knownSeen = new RecentMap(options.dupefilterTimeout * 500, 100_000);
+  }
 
   get spiderid(): string {
     return this.options.spiderid;
@@ -105,8 +138,37 @@ export class Frontier {
       }
     }
     for (const [key, q] of this.queues) {
-      if (!seen.has(key) && now - q.lastActive > this.options.queueTimeout * 1000) this.queues.delete(key);
+      if (seen.has(key)) continue;
+      if (now - q.lastActive > this.options.queueTimeout * 1000) {
+        this.deactivate(q);
+        this.queues.delete(key);
+      } else if (q.touched < now && q.lastActive < now) {
+        // Redis has no such key, i.e. the queue is empty: asking before the next SCAN is pointless, unless
+        // this crawler puts requests into it (see know).
+        q.emptyStreak = Math.max(q.emptyStreak, 1);
+        this.deactivate(q);
+      }
     }
+  }
+
+  private nextId(): string {
+    return `${this.idPrefix}${(this.idCounter++).toString(36)}`;
+  }
+
+  private activate(q: KnownQueue): void {
+    if (q.slot >= 0) return;
+    q.slot = this.active.length;
+    this.active.push(q);
+  }
+
+  private deactivate(q: KnownQueue): void {
+    if (q.slot < 0) return;
+    const last = this.active.pop()!;
+    if (last !== q) {
+      this.active[q.slot] = last;
+      last.slot = q.slot;
+    }
+    q.slot = -1;
   }
 
   /** Makes a queue known right away (this crawler just enqueued into it). */
@@ -115,22 +177,28 @@ export class Frontier {
     if (q) {
       if (q.emptyStreak > 0) q.nextTry = Math.min(q.nextTry, now);
       q.emptyStreak = 0;
+      q.touched = Date.now();
+      this.activate(q);
       return;
     }
-    this.queues.set(key, {
+    const added: KnownQueue = {
       key,
       domain: domainOfQueue(key),
       nextTry: now,
       leases: 0,
       emptyStreak: 0,
       lastActive: now,
-    });
+      touched: Date.now(),
+      slot: -1,
+    };
+    this.queues.set(key, added);
+    this.activate(added);
   }
 
   /** Milliseconds until some known queue may yield, for sleeping when nothing is ready. */
   msUntilReady(): number {
     let next = Infinity;
-    for (const q of this.queues.values()) next = Math.min(next, q.nextTry);
+    for (const q of this.active) next = Math.min(next, q.nextTry);
     const refreshAt = this.lastRefresh + this.options.queueRefresh * 1000;
     return Math.max(0, Math.min(next, refreshAt) - Date.now());
   }
@@ -142,25 +210,49 @@ export class Frontier {
   async lease(max: number, perDomain: (domain: string) => number): Promise<Lease[]> {
     if (max <= 0) return [];
     const now = Date.now();
-    const ready = [...this.queues.values()].filter((q) => q.nextTry <= now);
-    // Shuffle, as the original did, so crawlers do not all start with the same domain.
-    for (let i = ready.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [ready[i], ready[j]] = [ready[j]!, ready[i]!];
-    }
+    // The ready queues in random order, as the original shuffled, so crawlers do not all start with the
+    // same domain. The shuffle is done only as far as it is walked (lazy Fisher-Yates over the active
+    // queues, which it reorders): with thousands of ready domains, a batch of leases needs only a few.
+    const active = this.active;
+    const ready: KnownQueue[] = [];
+    let walked = 0;
+    const nextReady = (): KnownQueue | undefined => {
+      while (walked < active.length) {
+        const j = walked + Math.floor(Math.random() * (active.length - walked));
+        const q = active[j]!;
+        const here = active[walked]!;
+        active[walked] = q;
+        q.slot = walked;
+        active[j] = here;
+        here.slot = j;
+        walked++;
+        if (q.nextTry <= now) {
+          ready.push(q);
+          return q;
+        }
+      }
+      return undefined;
+    };
     const attempts: { q: KnownQueue; id: string }[] = [];
     const pipe = this.store.pipeline();
     const quota = new Map<string, number>();
     for (let round = 0; attempts.length < max; round++) {
       let added = false;
-      for (const q of ready) {
+      for (let i = 0; ; i++) {
         if (attempts.length >= max) break;
+        const q = i < ready.length ? ready[i]! : round === 0 ? nextReady() : undefined;
+        if (q === undefined) break;
         const throttle = this.options.throttleFor(q.domain);
-        if (!throttle) continue;
+        if (!throttle) {
+          // Not to be crawled now (blacklisted in the domain config): look again in a while, rather than
+          // on every turn of the crawl loop, which would then spin every few milliseconds.
+          q.nextTry = now + Math.min(1000, this.options.queueRefresh * 1000);
+          continue;
+        }
         const room = quota.get(q.key) ?? perDomain(q.domain);
         if (room <= round) continue;
         quota.set(q.key, room);
-        const id = hex(12);
+        const id = this.nextId();
         attempts.push({ q, id });
         pipe.run(
           leasePop,
@@ -179,7 +271,7 @@ export class Frontier {
             throttle.elastic ? 1 : 0,
             0,
             q.leases >= throttle.limit ? 1 : 0,
-            hex(6),
+            id,
             id,
             this.options.owner,
             this.options.leaseSeconds,
@@ -199,7 +291,7 @@ export class Frontier {
         this.options.logger.warning('Lease attempt failed', { queue: q.key, error: reply.message });
         return;
       }
-      const [status, value, , dropped] = reply as [string, string, string, number, string];
+      const [status, value, , dropped, , left] = reply as [string, string, string, number, string, number?];
       if (Number(dropped) > 0)
         this.options.logger.debug('Dropped requests of stopped or expired crawls', { queue: q.key, dropped });
       if (status === 'ok') {
@@ -221,6 +313,11 @@ export class Frontier {
         const lease = { id, queue: q.key, domain: q.domain, request };
         this.held.set(id, lease);
         leases.push(lease);
+        if (left === 0) {
+          // That was the last one: wait as after an empty answer, without asking for the empty answer.
+          q.emptyStreak = 1;
+          q.nextTry = Date.now() + Math.min(250, this.options.queueRefresh * 1000);
+        }
       } else if (!settled.has(q)) {
         settled.add(q);
         if (status === 'empty' && Number(dropped) >= 100) {
@@ -244,17 +341,36 @@ export class Frontier {
    */
   async ack(lease: Lease, outcome: 'published' | 'failed' | null): Promise<boolean> {
     this.held.delete(lease.id);
-    const { appid, crawlid } = lease.request.meta as { appid?: unknown; crawlid?: unknown };
-    const reply = await this.store.run(
-      leaseAck,
-      [
-        K.leased(this.options.spiderid),
-        K.leases(this.options.spiderid),
-        K.crawlStats(this.options.spiderid, String(appid), String(crawlid)),
-      ],
-      [lease.id, outcome ?? '', this.options.crawlStatsTimeout],
-    );
-    return reply === 1;
+    // Pages Kafka confirmed in one batch finish in the same turn: their acks go in one script call.
+    return new Promise<boolean>((resolve, reject) => {
+      this.pendingAcks.push({ lease, outcome, resolve, reject });
+      if (this.pendingAcks.length === 1) setImmediate(() => void this.sendAcks());
+    });
+  }
+
+  private async sendAcks(): Promise<void> {
+    const batch = this.pendingAcks;
+    this.pendingAcks = [];
+    const keys = [K.leased(this.options.spiderid), K.leases(this.options.spiderid)];
+    const statsIndex = new Map<string, number>();
+    const args: (string | number)[] = [this.options.crawlStatsTimeout];
+    for (const { lease, outcome } of batch) {
+      const { appid, crawlid } = lease.request.meta as { appid?: unknown; crawlid?: unknown };
+      const stats = K.crawlStats(this.options.spiderid, String(appid), String(crawlid));
+      let index = statsIndex.get(stats);
+      if (index === undefined) {
+        keys.push(stats);
+        index = keys.length; // 1-based, as Lua's KEYS
+        statsIndex.set(stats, index);
+      }
+      args.push(lease.id, outcome ?? '', index);
+    }
+    try {
+      const held = (await this.store.run(leaseAckMany, keys, args)) as number[];
+      batch.forEach((b, i) => b.resolve(held[i] === 1));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 
   /** Hands leases back to their queues at once (shutdown). */
@@ -308,18 +424,25 @@ export class Frontier {
   ): Promise<EnqueueStatus[]> {
     if (requests.length === 0) return [];
     const pipe = this.store.pipeline();
-    const targets: (string | null)[] = [];
+    const statuses: EnqueueStatus[] = [];
+    const sent: { at: number; queue: string; seen: [string, string] | undefined }[] = [];
     for (const { request, fingerprint, priority } of requests) {
       const meta = request.meta;
-      const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.options.spiderid;
       const crawlid = String(meta.crawlid);
+      const filtered = !request.dontFilter && fingerprint !== '';
+      if (filtered && this.knownSeen.get(fingerprint) === crawlid) {
+        statuses.push('duplicate');
+        continue;
+      }
+      const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.options.spiderid;
       const domain = registeredDomain(request.url);
       if (!domain) {
-        targets.push(null);
+        statuses.push('expired');
         continue;
       }
       const queue = K.queue(spiderid, domain);
-      targets.push(queue);
+      sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined });
+      statuses.push('queued');
       pipe.run(
         enqueue,
         [
@@ -343,15 +466,18 @@ export class Frontier {
         ],
       );
     }
+    if (sent.length === 0) return statuses;
     const replies = await pipe.exec();
-    let r = 0;
-    return targets.map((queue) => {
-      if (queue === null) return 'expired';
-      const reply = replies[r++];
+    sent.forEach(({ at, queue, seen }, i) => {
+      const reply = replies[i];
       if (reply instanceof Error) throw reply;
-      if (reply === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
-      return reply as EnqueueStatus;
+      const status = reply as EnqueueStatus;
+      statuses[at] = status;
+      if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
+      // Every answer but these two means the fingerprint went into the filter.
+      if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
     });
+    return statuses;
   }
 
   /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */
@@ -362,6 +488,7 @@ export class Frontier {
       .call('SADD', key, fingerprint)
       .call('EXPIRE', key, this.options.dupefilterTimeout)
       .exec();
+    this.knownSeen.set(fingerprint, crawlid);
   }
 }
 

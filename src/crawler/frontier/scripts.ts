@@ -48,7 +48,7 @@ export const leasePop = defineScript({
       JSON.stringify({ queue, score: head[1], item: head[0], owner: argv[8], expires: expiry }),
     );
     call('ZADD', leases!, fixed6(expiry), argv[7]!);
-    return ['ok', head[0], nowText, dropped, head[1]!];
+    return ['ok', head[0], nowText, dropped, head[1]!, call('ZCARD', queue!)];
   },
 });
 
@@ -62,6 +62,33 @@ export const leaseAck = defineScript({
     if (outcome !== '') {
       call('HINCRBY', stats!, outcome!, 1);
       call('EXPIRE', stats!, ttl!);
+    }
+    return held;
+  },
+});
+
+export const leaseAckMany = defineScript({
+  name: 'lease-ack-many',
+  numKeys: 2,
+  file: new URL('./lua/lease-ack-many.lua', import.meta.url),
+  memory: (call, keys, argv) => {
+    const [leased, leases] = keys as [string, string];
+    const held: Reply[] = [];
+    const counts = new Map<string, number>();
+    for (let i = 1; i + 2 < argv.length; i += 3) {
+      held.push(call('HDEL', leased, argv[i]!));
+      call('ZREM', leases, argv[i]!);
+      const outcome = argv[i + 1]!;
+      if (outcome !== '') {
+        const field = `${argv[i + 2]!} ${outcome}`;
+        counts.set(field, (counts.get(field) ?? 0) + 1);
+      }
+    }
+    for (const [field, count] of counts) {
+      const space = field.indexOf(' ');
+      const stats = keys[Number(field.slice(0, space)) - 1]!;
+      call('HINCRBY', stats, field.slice(space + 1), count);
+      call('EXPIRE', stats, argv[0]!);
     }
     return held;
   },

@@ -38,26 +38,39 @@ export class KafkaPipeline {
 
   async publish(item: CrawlItem): Promise<void> {
     const { logger, spiderid, topicPrefix } = this.options;
-    const summary: Record<string, unknown> = { logger: logger.name, spiderid };
-    for (const [k, v] of Object.entries(item)) if (!SUMMARY_OMIT.has(k)) summary[k] = v;
-    logger.info('Scraped page', { ...summary, action: 'emit' });
+    const summarize = () => {
+      const summary: Record<string, unknown> = { logger: logger.name, spiderid };
+      for (const [k, v] of Object.entries(item)) if (!SUMMARY_OMIT.has(k)) summary[k] = v;
+      return summary;
+    };
+    // The per-page lines cost a copy of the item each; skip building them when INFO is off.
+    const summary = logger.isEnabledFor('INFO') ? summarize() : undefined;
+    if (summary) logger.info('Scraped page', { ...summary, action: 'emit' });
     const value = crawlMessage(item, { base64: this.options.base64 });
-    const topics = [`${topicPrefix}.crawled_firehose`];
-    if (this.options.appidTopics) topics.push(`${topicPrefix}.crawled_${item.appid}`);
+    const firehose = `${topicPrefix}.crawled_firehose`;
     try {
-      await Promise.all(topics.map((topic) => this.enqueue(topic, value)));
+      if (this.options.appidTopics) {
+        await Promise.all([
+          this.enqueue(firehose, value),
+          this.enqueue(`${topicPrefix}.crawled_${item.appid}`, value),
+        ]);
+      } else {
+        await this.enqueue(firehose, value);
+      }
     } catch (err) {
       logger.error('Failed to send page to Kafka', {
-        ...summary,
+        ...(summary ?? summarize()),
         action: 'ack',
         success: false,
         exception: errorMessage(err),
       });
       throw err;
     }
-    delete summary.status_code;
-    delete summary.status_msg;
-    logger.info('Sent page to Kafka', { ...summary, action: 'ack', success: true });
+    if (summary) {
+      delete summary.status_code;
+      delete summary.status_msg;
+      logger.info('Sent page to Kafka', { ...summary, action: 'ack', success: true });
+    }
   }
 
   /** Sends whatever is waiting now. */

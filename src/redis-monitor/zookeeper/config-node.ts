@@ -135,6 +135,7 @@ export class MemoryConfigNode implements ConfigNode {
   /** Makes the next reads or writes throw, to simulate an unreachable ZooKeeper. */
   failReads = false;
   failWrites = false;
+  private readonly listeners = new Set<(text: string) => void>();
 
   constructor(
     readonly path = '/scrapy-cluster/crawler/all',
@@ -153,6 +154,7 @@ export class MemoryConfigNode implements ConfigNode {
     if (this.text === null || version !== this.version) throw new ConfigConflict(this.path);
     this.text = text;
     this.version++;
+    this.notify(text);
   }
 
   async create(text: string): Promise<void> {
@@ -160,6 +162,21 @@ export class MemoryConfigNode implements ConfigNode {
     if (this.text !== null) throw new ConfigConflict(this.path);
     this.text = text;
     this.version = 0;
+    this.notify(text);
+  }
+
+  /**
+   * Follows the node the way a ZooKeeper watcher does: `listener` gets the current contents at once (when
+   * the node exists) and the new contents after every change. Returns the unsubscribe function.
+   */
+  subscribe(listener: (text: string) => void): () => void {
+    this.listeners.add(listener);
+    if (this.text !== null) listener(this.text);
+    return () => void this.listeners.delete(listener);
+  }
+
+  private notify(text: string): void {
+    for (const listener of [...this.listeners]) listener(text);
   }
 
   async close(): Promise<void> {}

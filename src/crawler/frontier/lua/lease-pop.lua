@@ -14,8 +14,8 @@
 -- ARGV[8]  lease id
 -- ARGV[9]  owner (crawler id)
 -- ARGV[10] lease length in seconds
--- Returns {status, value, now, dropped, score}:
---   ok        value = the leased member, score = its queue score (text)
+-- Returns {status, value, now, dropped, score, left}:
+--   ok        value = the leased member, score = its queue score (text), left = requests still queued
 --   empty     the queue has nothing crawlable
 --   throttled / moderated   value = seconds until a lease may be allowed (-1 = never)
 --   dropped   counts requests of stopped or expired crawls removed from the head of the queue
@@ -62,4 +62,4 @@ redis.call('HSET', KEYS[4], ARGV[8], cjson.encode({
   queue = KEYS[3], score = head[2], item = head[1], owner = ARGV[9], expires = expiry,
 }))
 redis.call('ZADD', KEYS[5], string.format('%.6f', expiry), ARGV[8])
-return {'ok', head[1], now_text, dropped, head[2]}
+return {'ok', head[1], now_text, dropped, head[2], redis.call('ZCARD', KEYS[3])}
