@@ -5,6 +5,7 @@ import { registerCrawlerCommand } from '../crawler/cli.js';
 import { registerKafkadumpCommands, registerKafkaMonitorCommands } from '../kafka-monitor/cli.js';
 import { registerRedisMonitorCommand } from '../redis-monitor/cli.js';
 import { registerRestCommand } from '../rest/cli.js';
+import { registerDemoCommand, registerStandaloneCommand } from '../standalone/cli.js';
 import { rewriteAliases } from './common-options.js';
 import { allUsages } from './help.js';
 
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
   registerCrawlerCommand(program);
   registerRedisMonitorCommand(program);
   registerRestCommand(program);
+  registerStandaloneCommand(program);
+  registerDemoCommand(program);
   program.addHelpText('afterAll', () => allUsages(program));
   return program;
 }
