@@ -81,6 +81,9 @@ export class Crawler {
       globalPageLimit: settings.GLOBAL_PAGE_PER_DOMAIN_LIMIT,
       globalPageLimitTimeout: settings.GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT,
       crawlStatsTimeout: Math.max(settings.DUPEFILTER_TIMEOUT, 86_400),
+      refuseDomain: settings.SCHEDULER_BACKLOG_BLACKLIST
+        ? undefined
+        : (domain) => this.domainConfig.isBlacklisted(domain),
       logger,
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.

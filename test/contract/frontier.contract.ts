@@ -224,6 +224,20 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
       expect(global.slice(4)).toEqual(['global-limit', 'global-limit']);
     });
 
+    it('drops follow-ups for refused domains when the backlog of blacklisted domains is off', async () => {
+      const f = make({ refuseDomain: (domain) => domain === 'banned.com' });
+      const statuses = await f.enqueue([
+        {
+          request: child('http://www.banned.com/1', { spiderid: f.spiderid }),
+          fingerprint: 'b1',
+          priority: -9,
+        },
+        { request: child('http://fine.com/1', { spiderid: f.spiderid }), fingerprint: 'b2', priority: -9 },
+      ]);
+      expect(statuses).toEqual(['blacklisted', 'queued']);
+      expect(await store.exists(`${f.spiderid}:banned.com:queue`)).toBe(false);
+    });
+
     it('writes follow-ups in the serialized-request layout and reads both shapes', async () => {
       const f = make();
       const request = child('http://shape.com/x', { spiderid: f.spiderid, curdepth: 1, attrs: { a: 1 } });

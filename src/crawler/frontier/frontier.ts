@@ -35,6 +35,11 @@ export interface FrontierOptions {
   globalPageLimitTimeout: number;
   /** Seconds per-crawl accounting hashes live after their last change. */
   crawlStatsTimeout: number;
+  /**
+   * Domains whose follow-up requests are dropped instead of queued (ZooKeeper blacklist with
+   * SCHEDULER_BACKLOG_BLACKLIST = False); by default blacklisted domains keep their backlog.
+   */
+  refuseDomain?: (domain: string) => boolean;
   logger: Logger;
 }
 
@@ -65,6 +70,9 @@ interface KnownQueue {
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
+/** At most this many hot queues are remembered (see Frontier.hot). */
+const HOT_QUEUES = 256;
+
 interface PendingAck {
   lease: Lease;
   outcome: 'published' | 'failed' | null;
@@ -88,6 +96,12 @@ export class Frontier {
    * enqueues into them, so thousands of finished domains cost neither Redis calls nor a walk per lease.
    */
   private readonly active: KnownQueue[] = [];
+  /**
+   * Queues whose last lease left more behind, oldest first (at most HOT_QUEUES). When the caller says a
+   * domain has nothing downloading, its hot queue is asked first, so a site's pages follow one another on
+   * its open keep-alive connection instead of each waiting for a random turn and opening a new one.
+   */
+  private readonly hot = new Set<KnownQueue>();
   private lastRefresh = 0;
   private readonly held = new Map<string, Lease>();
   /**
@@ -162,6 +176,7 @@ export class Frontier {
   }
 
   private deactivate(q: KnownQueue): void {
+    this.hot.delete(q);
     if (q.slot < 0) return;
     const last = this.active.pop()!;
     if (last !== q) {
@@ -205,9 +220,14 @@ export class Frontier {
 
   /**
    * Leases up to `max` requests from the queues that are ready, at most `perDomain(domain)` from one
-   * domain, in one round trip.
+   * domain, in one round trip. With `idle` (whether nothing of a domain is downloading now), hot queues of
+   * idle domains are asked first.
    */
-  async lease(max: number, perDomain: (domain: string) => number): Promise<Lease[]> {
+  async lease(
+    max: number,
+    perDomain: (domain: string) => number,
+    idle?: (domain: string) => boolean,
+  ): Promise<Lease[]> {
     if (max <= 0) return [];
     const now = Date.now();
     // The ready queues in random order, as the original shuffled, so crawlers do not all start with the
@@ -236,50 +256,68 @@ export class Frontier {
     const attempts: { q: KnownQueue; id: string }[] = [];
     const pipe = this.store.pipeline();
     const quota = new Map<string, number>();
+    const attempt = (q: KnownQueue, round: number): boolean => {
+      const throttle = this.options.throttleFor(q.domain);
+      if (!throttle) {
+        // Not to be crawled now (blacklisted in the domain config): look again in a while, rather than
+        // on every turn of the crawl loop, which would then spin every few milliseconds.
+        q.nextTry = now + Math.min(1000, this.options.queueRefresh * 1000);
+        return false;
+      }
+      const room = quota.get(q.key) ?? perDomain(q.domain);
+      if (room <= round) return false;
+      quota.set(q.key, room);
+      const id = this.nextId();
+      attempts.push({ q, id });
+      pipe.run(
+        leasePop,
+        [
+          `${throttle.name}:throttle_window`,
+          `${throttle.name}:throttle_time`,
+          q.key,
+          K.leased(this.options.spiderid),
+          K.leases(this.options.spiderid),
+          K.blacklist(this.options.spiderid),
+        ],
+        [
+          throttle.window,
+          throttle.limit,
+          throttle.moderate ? 1 : 0,
+          throttle.elastic ? 1 : 0,
+          0,
+          q.leases >= throttle.limit ? 1 : 0,
+          id,
+          id,
+          this.options.owner,
+          this.options.leaseSeconds,
+        ],
+      );
+      return true;
+    };
+    // Hot queues of idle domains first: that attempt is their first round. Then the ready queues in random
+    // order, round by round, one more request per domain each round while it has room. In the first round
+    // a hot queue is left out (its domain is busy, or it was just asked): its next request waits for the
+    // hot pass, unless fewer ready queues than requests wanted bring the later rounds to it.
+    if (idle) {
+      for (const q of this.hot) {
+        if (attempts.length >= max) break;
+        if (q.nextTry <= now && idle(q.domain)) attempt(q, 0);
+      }
+    }
     for (let round = 0; attempts.length < max; round++) {
       let added = false;
+      let skipped = false;
       for (let i = 0; ; i++) {
         if (attempts.length >= max) break;
         const q = i < ready.length ? ready[i]! : round === 0 ? nextReady() : undefined;
         if (q === undefined) break;
-        const throttle = this.options.throttleFor(q.domain);
-        if (!throttle) {
-          // Not to be crawled now (blacklisted in the domain config): look again in a while, rather than
-          // on every turn of the crawl loop, which would then spin every few milliseconds.
-          q.nextTry = now + Math.min(1000, this.options.queueRefresh * 1000);
+        if (round === 0 && idle && this.hot.has(q)) {
+          skipped = true;
           continue;
         }
-        const room = quota.get(q.key) ?? perDomain(q.domain);
-        if (room <= round) continue;
-        quota.set(q.key, room);
-        const id = this.nextId();
-        attempts.push({ q, id });
-        pipe.run(
-          leasePop,
-          [
-            `${throttle.name}:throttle_window`,
-            `${throttle.name}:throttle_time`,
-            q.key,
-            K.leased(this.options.spiderid),
-            K.leases(this.options.spiderid),
-            K.blacklist(this.options.spiderid),
-          ],
-          [
-            throttle.window,
-            throttle.limit,
-            throttle.moderate ? 1 : 0,
-            throttle.elastic ? 1 : 0,
-            0,
-            q.leases >= throttle.limit ? 1 : 0,
-            id,
-            id,
-            this.options.owner,
-            this.options.leaseSeconds,
-          ],
-        );
-        added = true;
+        if (attempt(q, round)) added = true;
       }
-      if (!added) break;
+      if (!added && !skipped) break;
     }
     if (attempts.length === 0) return [];
     const replies = await pipe.exec();
@@ -317,9 +355,14 @@ export class Frontier {
           // That was the last one: wait as after an empty answer, without asking for the empty answer.
           q.emptyStreak = 1;
           q.nextTry = Date.now() + Math.min(250, this.options.queueRefresh * 1000);
+          this.hot.delete(q);
+        } else if (!this.hot.has(q)) {
+          this.hot.add(q);
+          if (this.hot.size > HOT_QUEUES) this.hot.delete(this.hot.values().next().value!);
         }
       } else if (!settled.has(q)) {
         settled.add(q);
+        this.hot.delete(q);
         if (status === 'empty' && Number(dropped) >= 100) {
           q.nextTry = Date.now(); // stopped-crawl requests were cleared off the head; more may follow
         } else if (status === 'empty') {
@@ -438,6 +481,10 @@ export class Frontier {
       const domain = registeredDomain(request.url);
       if (!domain) {
         statuses.push('expired');
+        continue;
+      }
+      if (this.options.refuseDomain?.(domain)) {
+        statuses.push('blacklisted');
         continue;
       }
       const queue = K.queue(spiderid, domain);
