@@ -107,6 +107,7 @@ export class CrawlEngine {
         const leases = await frontier.lease(
           free,
           (domain) => this.options.concurrentPerDomain - (this.perDomain.get(domain) ?? 0),
+          (domain) => !this.perDomain.has(domain),
         );
         for (const lease of leases) this.launch(lease);
         if (leases.length === 0) await this.idle(Math.min(Math.max(frontier.msUntilReady(), 5), 1000));

@@ -283,6 +283,10 @@ export class Fetcher {
     const deadline = new Deadline(this.timeoutMs);
     try {
       const res = await this.follow({ url }, deadline, performance.now(), this.robotsMode);
+      // The page requests waiting for these rules go out as soon as this returns. undici frees the
+      // connection only after this turn of the event loop, so without the wait the first of them would open
+      // a second connection to the site instead of reusing this one.
+      await new Promise((resolve) => setImmediate(resolve));
       return { status: res.status, body: res.body };
     } catch (err) {
       return { error: this.toError(err, url, deadline) };
