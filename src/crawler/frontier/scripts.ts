@@ -52,21 +52,6 @@ export const leasePop = defineScript({
   },
 });
 
-export const leaseAck = defineScript({
-  name: 'lease-ack',
-  numKeys: 3,
-  file: new URL('./lua/lease-ack.lua', import.meta.url),
-  memory: (call, [leased, leases, stats], [leaseId, outcome, ttl]) => {
-    const held = call('HDEL', leased!, leaseId!);
-    call('ZREM', leases!, leaseId!);
-    if (outcome !== '') {
-      call('HINCRBY', stats!, outcome!, 1);
-      call('EXPIRE', stats!, ttl!);
-    }
-    return held;
-  },
-});
-
 export const leaseAckMany = defineScript({
   name: 'lease-ack-many',
   numKeys: 2,

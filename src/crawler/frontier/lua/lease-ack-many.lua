@@ -1,4 +1,4 @@
--- Ends many leases at once, as lease-ack.lua ends one: the crawler gathers the acknowledgements of the
+-- Ends many leases at once: the crawler gathers the acknowledgements of the
 -- pages Kafka confirmed together and sends them in one call. Outcomes are counted per crawl.
 -- KEYS[1]     lease records, `<spiderid>:leased`
 -- KEYS[2]     lease expiries, `<spiderid>:leases`
