@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServices, type ServicesHandle } from '../../scripts/services/stack.js';
@@ -22,6 +21,7 @@ import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { RedisMonitor } from '../../src/redis-monitor/index.js';
 import { REST_MESSAGES, RestService } from '../../src/rest/index.js';
 import { captureLogger, waitFor, type CapturedLog } from '../support/capture-logger.js';
+import { freePort } from '../support/cli-process.js';
 import { crawlerSettings, startCrawler, uniqueLinkSpider, watchCrawled } from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
 import { startTestWeb } from '../../src/testweb/index.js';
@@ -48,15 +48,6 @@ function names(what: string) {
   return { id, prefix: id, incoming: `${id}.incoming`, appid: `app${id}`, spider: `sp${id}` };
 }
 type Names = ReturnType<typeof names>;
-
-/** A port nothing listens on (for a Kafka or Redis that is "down"). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Node {
   service: RestService;
@@ -344,7 +335,7 @@ describe('REST service with the Kafka Monitor and the Redis Monitor', () => {
     // Kafka unreachable: the node still serves, YELLOW, and /feed says so.
     const noKafka = await startRest(
       n,
-      { KAFKA_HOSTS: `127.0.0.1:${await closedPort()}`, KAFKA_FEED_TIMEOUT: 2 },
+      { KAFKA_HOSTS: `127.0.0.1:${await freePort()}`, KAFKA_FEED_TIMEOUT: 2 },
       { wait: false },
     );
     await noKafka.service.redis.firstConnection();
@@ -359,7 +350,7 @@ describe('REST service with the Kafka Monitor and the Redis Monitor', () => {
     });
 
     // Redis unreachable: YELLOW the other way, and /poll says so.
-    const noRedis = await startRest(n, { REDIS_PORT: await closedPort() }, { wait: false });
+    const noRedis = await startRest(n, { REDIS_PORT: await freePort() }, { wait: false });
     await noRedis.service.kafka.firstConnection();
     expect(await index(noRedis)).toMatchObject({
       kafka_connected: true,
@@ -375,8 +366,8 @@ describe('REST service with the Kafka Monitor and the Redis Monitor', () => {
     const neither = await startRest(
       n,
       {
-        REDIS_PORT: await closedPort(),
-        KAFKA_HOSTS: `127.0.0.1:${await closedPort()}`,
+        REDIS_PORT: await freePort(),
+        KAFKA_HOSTS: `127.0.0.1:${await freePort()}`,
         KAFKA_FEED_TIMEOUT: 2,
       },
       { wait: false },
