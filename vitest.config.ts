@@ -25,6 +25,19 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        // Fault injection: servers stopped and restarted, hostile input and hostile sites. Each file
+        // starts the private servers it disturbs, so it runs alone after the integration project.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          globalSetup: ['./test/support/global-services.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          maxWorkers: 1,
+        },
+      },
     ],
   },
 });
