@@ -6,6 +6,7 @@ import { registerKafkadumpCommands, registerKafkaMonitorCommands } from '../kafk
 import { registerRedisMonitorCommand } from '../redis-monitor/cli.js';
 import { registerRestCommand } from '../rest/cli.js';
 import { registerDemoCommand, registerStandaloneCommand } from '../standalone/cli.js';
+import { registerCrawlCommand, registerTestwebCommand } from '../standalone/crawl-cli.js';
 import { rewriteAliases } from './common-options.js';
 import { allUsages } from './help.js';
 
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
   registerRestCommand(program);
   registerStandaloneCommand(program);
   registerDemoCommand(program);
+  registerCrawlCommand(program);
+  registerTestwebCommand(program);
   program.addHelpText('afterAll', () => allUsages(program));
   return program;
 }

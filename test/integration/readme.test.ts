@@ -63,6 +63,28 @@ describe('README', () => {
   const rootDir = mkdtempSync(join(tmpdir(), 'readme-test-'));
   afterAll(() => rmSync(rootDir, { recursive: true, force: true }));
 
+  it('runs the marked blocks of docs/standalone.md (testweb and a one-shot crawl) as written', async () => {
+    const blocks = markedBlocks(readFileSync(join(ROOT, 'docs/standalone.md'), 'utf8'));
+    expect(blocks.length).toBeGreaterThanOrEqual(1);
+    // Without servers in the environment: the embedded in-memory cluster, as on a fresh machine.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ['REDIS_HOST', 'REDIS_PORT', 'KAFKA_HOSTS', 'ZOOKEEPER_HOSTS']) delete env[name];
+    const csv = join(ROOT, 'crawled.csv');
+    try {
+      const script = ['set -e', "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT", ...blocks].join('\n');
+      const result = await runBash(script, env, 120_000);
+      const output = `${result.stdout}\n${result.stderr}`;
+      expect(result.timedOut, output).toBe(false);
+      expect(result.code, output).toBe(0);
+      expect(result.stdout.split('\n')[0]).toBe(
+        'url,response_url,status_code,status_msg,appid,crawlid,encoding,error_reason,error_message',
+      );
+      expect(result.stderr).toMatch(/Crawled \d+ pages in/);
+    } finally {
+      rmSync(csv, { force: true });
+    }
+  }, 150_000);
+
   it('has marked shell blocks', () => {
     const blocks = markedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
     expect(blocks.length).toBeGreaterThanOrEqual(2);

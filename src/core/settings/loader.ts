@@ -22,6 +22,11 @@ export interface SettingsFlags {
   logJson?: boolean;
   /** Log to LOG_DIR/LOG_FILE instead of stdout. */
   logFile?: boolean;
+  /**
+   * `--set NAME=VALUE` (Scrapy's `-s NAME=VALUE`): text parsed like an environment variable. A name this
+   * component does not have is skipped (one settings flag serves every component of a standalone run).
+   */
+  set?: Readonly<Record<string, string>>;
 }
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -130,6 +135,18 @@ class SettingsResolution<C extends Component> {
       written[key] = value;
       origins.set(key, `from command-line flag ${flag}`);
     };
+    for (const [name, text] of Object.entries(flags.set ?? {})) {
+      const key = Object.hasOwn(this.spec.aliases, name) ? this.spec.aliases[name]! : name;
+      if (!Object.hasOwn(this.values, key)) continue;
+      const field = this.field(key);
+      const type = field ? textTypeOfField(field) : textTypeOfValue(this.values[key]);
+      const origin = `from command-line flag --set ${name}`;
+      const coerced = coerceText(text, type);
+      if (!coerced.ok) this.fail(key, origin, type.expected, text);
+      layer[key] = field?.normalize ? field.normalize(coerced.value) : coerced.value;
+      written[key] = text;
+      origins.set(key, origin);
+    }
     if (flags.logLevel !== undefined) set(log.level, flags.logLevel, '--log-level');
     if (flags.logJson !== undefined) set(log.json, flags.logJson, '--log-json');
     if (flags.logFile !== undefined) set(log.stdout, !flags.logFile, '--log-file');
