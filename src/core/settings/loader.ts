@@ -153,6 +153,16 @@ class SettingsResolution<C extends Component> {
     this.merge(layer, written, (key) => origins.get(key) ?? 'from command-line flags');
   }
 
+  /** Where `key`'s value came from: `default`, `file`, `overrides`, `env` or `flag`. */
+  sourceOf(key: string): SettingSource {
+    const origin = this.origins.get(key);
+    if (origin === undefined) return 'default';
+    if (origin.startsWith('from settings file')) return 'file';
+    if (origin.startsWith('from environment')) return 'env';
+    if (origin.startsWith('from command-line')) return 'flag';
+    return 'overrides';
+  }
+
   /** Null ranks in plugin/middleware maps mean "not loaded"; drop them so consumers see only active ones. */
   private dropDisabledRanks(): void {
     for (const [key, field] of Object.entries(this.spec.fields)) {
@@ -177,6 +187,39 @@ class SettingsResolution<C extends Component> {
   }
 }
 
+/** Where a setting's effective value came from. */
+export type SettingSource = 'default' | 'file' | 'overrides' | 'env' | 'flag';
+
+function resolution<C extends Component>(
+  component: C,
+  options: ResolveSettingsOptions,
+): SettingsResolution<C> {
+  const resolution = new SettingsResolution<C>(COMPONENT_SPECS[component]);
+  if (options.fileValues) {
+    resolution.applyRecord(options.fileValues, `from settings file ${options.filePath ?? '(unnamed)'}`);
+  }
+  if (options.overrides) resolution.applyRecord(options.overrides, 'from overrides');
+  resolution.applyEnv(options.env ?? process.env);
+  if (options.flags) resolution.applyFlags(options.flags);
+  return resolution;
+}
+
+/** A component's effective settings with where each value came from (`scrapy-cluster settings`). */
+export async function explainSettings<C extends Component>(
+  component: C,
+  options: LoadSettingsOptions = {},
+): Promise<{ settings: Settings<C>; sources: Record<string, SettingSource> }> {
+  const { file, ...rest } = options;
+  const fileValues = file === undefined ? undefined : await readSettingsFile(file);
+  const r = resolution(component, {
+    ...rest,
+    ...(fileValues ? { fileValues, filePath: file } : {}),
+  });
+  const settings = r.finish();
+  const sources = Object.fromEntries(Object.keys(settings).map((key) => [key, r.sourceOf(key)]));
+  return { settings, sources };
+}
+
 /**
  * Builds a component's settings synchronously from values already in memory. Precedence, lowest first:
  * defaults, settings file, overrides, environment, command-line flags. Throws SettingsError
@@ -186,14 +229,7 @@ export function resolveSettings<C extends Component>(
   component: C,
   options: ResolveSettingsOptions = {},
 ): Settings<C> {
-  const resolution = new SettingsResolution<C>(COMPONENT_SPECS[component]);
-  if (options.fileValues) {
-    resolution.applyRecord(options.fileValues, `from settings file ${options.filePath ?? '(unnamed)'}`);
-  }
-  if (options.overrides) resolution.applyRecord(options.overrides, 'from overrides');
-  resolution.applyEnv(options.env ?? process.env);
-  if (options.flags) resolution.applyFlags(options.flags);
-  return resolution.finish();
+  return resolution(component, options).finish();
 }
 
 /**
