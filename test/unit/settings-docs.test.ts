@@ -6,7 +6,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMPONENT_SPECS, COMPONENTS, type Component } from '../../src/core/settings/index.js';
+import { parse as parseYaml } from 'yaml';
+import {
+  COMPONENT_SPECS,
+  COMPONENTS,
+  resolveSettings,
+  type Component,
+  type SettingsRecord,
+} from '../../src/core/settings/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HEADINGS: Record<Component, string> = {
@@ -116,5 +123,18 @@ describe('docs/settings.md', () => {
         read.add(m[1]!);
     }
     expect([...read].filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('the production settings example in docs/deployment.md loads for every component, names all known', () => {
+    const deployment = readFileSync(join(ROOT, 'docs/deployment.md'), 'utf8');
+    const block = /<!-- settings-example[^>]*-->\s*\n```yaml\n([\s\S]*?)\n```/.exec(deployment)?.[1];
+    expect(block).toBeDefined();
+    const values = parseYaml(block!) as SettingsRecord;
+    const known = new Set(COMPONENTS.flatMap((c) => Object.keys(COMPONENT_SPECS[c].defaults)));
+    expect(Object.keys(values).filter((name) => !known.has(name))).toEqual([]);
+    for (const component of COMPONENTS) {
+      const settings = resolveSettings(component, { fileValues: values, env: {} });
+      expect(settings.REDIS_HOST).toBe('redis.internal');
+    }
   });
 });
