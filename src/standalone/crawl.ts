@@ -185,7 +185,8 @@ export async function* crawl(
     pages,
     failed,
     pending: info.pending,
-    inFlight: info.inFlight,
+    // This process's own fetches, or the cluster's count when other crawlers share the crawl.
+    inFlight: Math.max(info.inFlight, cluster.crawler.inFlight),
     elapsedMs: Date.now() - started,
   });
   const progressTimer = options.onProgress
