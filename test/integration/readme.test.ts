@@ -111,7 +111,8 @@ describe('README', () => {
     });
 
     // The shell gets none of the settings: they must come from the README's own commands.
-    const env: NodeJS.ProcessEnv = { ...process.env, SERVICES_CLI_STATE_FILE: stateFile };
+    // A Redis database of its own, so the README's crawler never leases another test's requests.
+    const env: NodeJS.ProcessEnv = { ...process.env, SERVICES_CLI_STATE_FILE: stateFile, REDIS_DB: '15' };
     for (const name of ['REDIS_HOST', 'REDIS_PORT', 'KAFKA_HOSTS', 'ZOOKEEPER_HOSTS', 'SERVICES_STATE_FILE'])
       delete env[name];
     const script = [
