@@ -119,4 +119,13 @@ describe('CLI habits', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+
+  it('says in one line that standalone cannot write its --output, with exit code 1', async () => {
+    const target = join(dir, 'missing', 'crawled.jsonl');
+    const { code, stderr } = await run(['standalone', '-p', '0', '-o', target, '--log-level', 'critical']);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      `scrapy-cluster: cannot use ${target}: ENOENT: no such file or directory, open '${target}'`,
+    );
+  });
 });
