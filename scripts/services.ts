@@ -1,6 +1,6 @@
 /**
  * `npm run services -- start|stop|status`: a local Redis, ZooKeeper and Kafka for development and tests.
- * Settings go to stdout (one `NAME=value` per line, so `eval "$(npm run -s services -- start)"` works);
+ * Settings go to stdout (one `export NAME=value` per line, so `eval "$(npm run -s services -- start)"` works);
  * progress goes to stderr.
  */
 import { isClusterError } from '../src/core/errors.js';

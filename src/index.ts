@@ -78,3 +78,16 @@ export {
   type RedisMonitorContext,
 } from './redis-monitor/index.js';
 export * from './rest/index.js';
+
+// Standalone mode: the whole cluster in one process, and the one-shot crawl on it.
+export {
+  startStandalone,
+  type StandaloneBackends,
+  type StandaloneCluster,
+  type StandaloneOptions,
+  crawl,
+  type CrawlOptions,
+  type CrawlProgress,
+  type CrawlResult,
+  type CrawlSummary,
+} from './standalone/index.js';

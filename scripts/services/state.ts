@@ -47,7 +47,8 @@ export interface StackState {
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const STATE_DIR = join(REPO_ROOT, '.services');
-export const CLI_STATE_FILE = join(STATE_DIR, 'state.json');
+/** The CLI's stack; SERVICES_CLI_STATE_FILE moves it (the README test points it at the test servers). */
+export const CLI_STATE_FILE = process.env.SERVICES_CLI_STATE_FILE || join(STATE_DIR, 'state.json');
 
 export function readState(file: string): StackState | undefined {
   let text: string;
@@ -118,12 +119,16 @@ function pidAlive(pid: number): boolean {
   return isRunning(pid, '');
 }
 
-/** The settings lines printed by the CLI and the test setup. */
+/**
+ * The settings lines printed by the CLI: `export NAME=value`, so `eval "$(npm run -s services -- start)"`
+ * hands them to every component later started from that shell (plain assignments would stay shell
+ * variables, and the components would fall back to localhost).
+ */
 export function envLines(env: ServicesEnv): string[] {
   return [
-    `REDIS_HOST=${env.REDIS_HOST}`,
-    `REDIS_PORT=${env.REDIS_PORT}`,
-    `KAFKA_HOSTS=${env.KAFKA_HOSTS}`,
-    `ZOOKEEPER_HOSTS=${env.ZOOKEEPER_HOSTS}`,
+    `export REDIS_HOST=${env.REDIS_HOST}`,
+    `export REDIS_PORT=${env.REDIS_PORT}`,
+    `export KAFKA_HOSTS=${env.KAFKA_HOSTS}`,
+    `export ZOOKEEPER_HOSTS=${env.ZOOKEEPER_HOSTS}`,
   ];
 }

@@ -6,8 +6,10 @@ import { registerKafkadumpCommands, registerKafkaMonitorCommands } from '../kafk
 import { registerRedisMonitorCommand } from '../redis-monitor/cli.js';
 import { registerRestCommand } from '../rest/cli.js';
 import { registerDemoCommand, registerStandaloneCommand } from '../standalone/cli.js';
+import { registerCrawlCommand, registerTestwebCommand } from '../standalone/crawl-cli.js';
 import { rewriteAliases } from './common-options.js';
 import { allUsages } from './help.js';
+import { registerSettingsCommand } from './settings-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('scrapy-cluster')
@@ -22,7 +24,11 @@ export function buildProgram(): Command {
   registerRestCommand(program);
   registerStandaloneCommand(program);
   registerDemoCommand(program);
-  program.addHelpText('afterAll', () => allUsages(program));
+  registerCrawlCommand(program);
+  registerTestwebCommand(program);
+  registerSettingsCommand(program);
+  // The full list of usages on `scrapy-cluster --help` only; `<command> --help` shows that command.
+  program.addHelpText('after', () => allUsages(program));
   return program;
 }
 
@@ -44,7 +50,40 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
+    const known = systemErrorLine(err);
+    if (known) {
+      console.error(`scrapy-cluster: ${known}`);
+      process.exitCode = 1;
+      return;
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : errorMessage(err));
     process.exitCode = 1;
+  }
+}
+
+/**
+ * One line for the operating-system errors a user causes and can fix (a port in use, a path that cannot
+ * be written), instead of a stack trace.
+ */
+export function systemErrorLine(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `port ${e.port ?? '?'} on ${e.address ?? 'this machine'} is already in use (another process listens there; pick another port)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${e.address ?? 'that address'}: not an address of this machine`;
+    case 'EACCES':
+    case 'EPERM':
+      return e.syscall === 'listen'
+        ? `not allowed to listen on port ${e.port ?? '?'} (ports below 1024 need privileges)`
+        : `permission denied: ${e.path ?? e.message}`;
+    case 'ENOENT':
+    case 'EISDIR':
+    case 'ENOTDIR':
+    case 'EROFS':
+      return `cannot use ${e.path ?? 'that path'}: ${e.message}`;
+    default:
+      return undefined;
   }
 }

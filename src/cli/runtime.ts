@@ -9,6 +9,7 @@ import {
 } from '../core/settings/index.js';
 import { connectStore, type Store } from '../core/store/index.js';
 import { settingsFlags, type CommonOptions } from './common-options.js';
+import { settingsWarnings } from './unknown-settings.js';
 
 export interface Runtime<C extends Component> {
   settings: Settings<C>;
@@ -27,6 +28,7 @@ export async function openRuntime<C extends Component>(
     flags: settingsFlags(options),
   });
   const logger = createLogger(logOptionsFromSettings(component, settings));
+  for (const line of await settingsWarnings(options)) logger.warning(line);
   const baseDir = options.settings ? dirname(resolve(options.settings)) : process.cwd();
   return { settings, logger, baseDir };
 }

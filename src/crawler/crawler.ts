@@ -8,7 +8,7 @@ import { createWindowedStats, statsTimes, type WindowedStats } from '../core/sta
 import type { Store } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
-import { lookupPublicIp } from './control/public-ip.js';
+import { PublicIpLookup } from './control/public-ip.js';
 import { fetcherPort, spiderParser } from './engine/adapters.js';
 import { CrawlEngine } from './engine/engine.js';
 import { Fetcher } from './fetch/index.js';
@@ -52,6 +52,8 @@ export class Crawler {
   private readonly pipeline: KafkaPipeline;
   private readonly spiderName: string;
   private publicIp = '127.0.0.1';
+  /** Only made (and only ever asked) when SCHEDULER_IP_ENABLED is on. */
+  private ipLookup: PublicIpLookup | undefined;
   private heartbeat: Heartbeat | undefined;
   private watcher: ZookeeperWatcher | undefined;
   private unsubscribeConfig: (() => void) | undefined;
@@ -192,12 +194,13 @@ export class Crawler {
 
   private async refreshIp(): Promise<void> {
     const { settings, logger } = this.options;
-    const ip = await lookupPublicIp({
+    this.ipLookup ??= new PublicIpLookup({
       url: settings.PUBLIC_IP_URL,
       pattern: settings.IP_ADDR_REGEX,
       timeoutSeconds: 5,
       logger,
     });
+    const ip = await this.ipLookup.refresh();
     if (ip !== this.publicIp) logger.info(`Changed Public IP: ${this.publicIp} -> ${ip}`);
     this.publicIp = ip;
   }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { addCommonOptions, settingsFlags, type CommonOptions } from '../cli/common-options.js';
 import { untilStopped } from '../cli/runtime.js';
+import { settingsWarnings } from '../cli/unknown-settings.js';
 import { BadInputError } from '../core/errors.js';
 import { startStandalone } from './cluster.js';
 import { runDemo } from './demo.js';
@@ -37,6 +38,7 @@ export function registerStandaloneCommand(program: Command): void {
       .option('--grace-seconds <seconds>', 'on Ctrl-C, how long requests in flight may finish', '5'),
   ).action(async (options: StandaloneCommandOptions) => {
     const port = parsePort(options.port);
+    for (const line of await settingsWarnings(options)) process.stderr.write(`warning: ${line}\n`);
     const cluster = await startStandalone({
       ...(options.settings ? { settingsFile: options.settings } : {}),
       flags: settingsFlags(options),

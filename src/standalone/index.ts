@@ -14,3 +14,12 @@ export {
   type StandaloneSettingsSource,
 } from './settings.js';
 export { registerStreamRoutes, StreamHub, type StreamName } from './streams.js';
+export {
+  crawl,
+  type CrawlOptions,
+  type CrawlProgress,
+  type CrawlResult,
+  type CrawlSummary,
+} from './crawl.js';
+export { CrawlOutput, formatOf, OUTPUT_FORMATS, type OutputFormat } from './crawl-output.js';
+export { registerCrawlCommand, registerTestwebCommand } from './crawl-cli.js';

@@ -9,6 +9,7 @@ export {
 } from './component.js';
 export {
   defaultSettings,
+  explainSettings,
   loadSettings,
   resolveSettings,
   type EnvSource,
@@ -16,6 +17,7 @@ export {
   type ResolveSettingsOptions,
   type Settings,
   type SettingsFlags,
+  type SettingSource,
 } from './loader.js';
 export { readSettingsFile } from './file.js';
 export { isPlainObject, mergeSettings, type SettingsRecord } from './merge.js';

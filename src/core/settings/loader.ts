@@ -22,6 +22,11 @@ export interface SettingsFlags {
   logJson?: boolean;
   /** Log to LOG_DIR/LOG_FILE instead of stdout. */
   logFile?: boolean;
+  /**
+   * `--set NAME=VALUE` (Scrapy's `-s NAME=VALUE`): text parsed like an environment variable. A name this
+   * component does not have is skipped (one settings flag serves every component of a standalone run).
+   */
+  set?: Readonly<Record<string, string>>;
 }
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -130,10 +135,32 @@ class SettingsResolution<C extends Component> {
       written[key] = value;
       origins.set(key, `from command-line flag ${flag}`);
     };
+    for (const [name, text] of Object.entries(flags.set ?? {})) {
+      const key = Object.hasOwn(this.spec.aliases, name) ? this.spec.aliases[name]! : name;
+      if (!Object.hasOwn(this.values, key)) continue;
+      const field = this.field(key);
+      const type = field ? textTypeOfField(field) : textTypeOfValue(this.values[key]);
+      const origin = `from command-line flag --set ${name}`;
+      const coerced = coerceText(text, type);
+      if (!coerced.ok) this.fail(key, origin, type.expected, text);
+      layer[key] = field?.normalize ? field.normalize(coerced.value) : coerced.value;
+      written[key] = text;
+      origins.set(key, origin);
+    }
     if (flags.logLevel !== undefined) set(log.level, flags.logLevel, '--log-level');
     if (flags.logJson !== undefined) set(log.json, flags.logJson, '--log-json');
     if (flags.logFile !== undefined) set(log.stdout, !flags.logFile, '--log-file');
     this.merge(layer, written, (key) => origins.get(key) ?? 'from command-line flags');
+  }
+
+  /** Where `key`'s value came from: `default`, `file`, `overrides`, `env` or `flag`. */
+  sourceOf(key: string): SettingSource {
+    const origin = this.origins.get(key);
+    if (origin === undefined) return 'default';
+    if (origin.startsWith('from settings file')) return 'file';
+    if (origin.startsWith('from environment')) return 'env';
+    if (origin.startsWith('from command-line')) return 'flag';
+    return 'overrides';
   }
 
   /** Null ranks in plugin/middleware maps mean "not loaded"; drop them so consumers see only active ones. */
@@ -160,6 +187,39 @@ class SettingsResolution<C extends Component> {
   }
 }
 
+/** Where a setting's effective value came from. */
+export type SettingSource = 'default' | 'file' | 'overrides' | 'env' | 'flag';
+
+function resolution<C extends Component>(
+  component: C,
+  options: ResolveSettingsOptions,
+): SettingsResolution<C> {
+  const resolution = new SettingsResolution<C>(COMPONENT_SPECS[component]);
+  if (options.fileValues) {
+    resolution.applyRecord(options.fileValues, `from settings file ${options.filePath ?? '(unnamed)'}`);
+  }
+  if (options.overrides) resolution.applyRecord(options.overrides, 'from overrides');
+  resolution.applyEnv(options.env ?? process.env);
+  if (options.flags) resolution.applyFlags(options.flags);
+  return resolution;
+}
+
+/** A component's effective settings with where each value came from (`scrapy-cluster settings`). */
+export async function explainSettings<C extends Component>(
+  component: C,
+  options: LoadSettingsOptions = {},
+): Promise<{ settings: Settings<C>; sources: Record<string, SettingSource> }> {
+  const { file, ...rest } = options;
+  const fileValues = file === undefined ? undefined : await readSettingsFile(file);
+  const r = resolution(component, {
+    ...rest,
+    ...(fileValues ? { fileValues, filePath: file } : {}),
+  });
+  const settings = r.finish();
+  const sources = Object.fromEntries(Object.keys(settings).map((key) => [key, r.sourceOf(key)]));
+  return { settings, sources };
+}
+
 /**
  * Builds a component's settings synchronously from values already in memory. Precedence, lowest first:
  * defaults, settings file, overrides, environment, command-line flags. Throws SettingsError
@@ -169,14 +229,7 @@ export function resolveSettings<C extends Component>(
   component: C,
   options: ResolveSettingsOptions = {},
 ): Settings<C> {
-  const resolution = new SettingsResolution<C>(COMPONENT_SPECS[component]);
-  if (options.fileValues) {
-    resolution.applyRecord(options.fileValues, `from settings file ${options.filePath ?? '(unnamed)'}`);
-  }
-  if (options.overrides) resolution.applyRecord(options.overrides, 'from overrides');
-  resolution.applyEnv(options.env ?? process.env);
-  if (options.flags) resolution.applyFlags(options.flags);
-  return resolution.finish();
+  return resolution(component, options).finish();
 }
 
 /**

@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH, pushConfig } from './pusher.js'
 
 interface PushCliOptions {
   file?: string;
-  zooKeeper: string;
+  zooKeeper?: string;
   path: string;
   id: string;
   wipe: boolean;
@@ -21,7 +21,10 @@ export function registerZookeeperCommands(program: Command): Command {
     .command('push')
     .description('push a crawler config file (YAML) into ZooKeeper, or wipe it')
     .option('-f, --file <file>', 'the config file to push (not needed with --wipe)')
-    .option('-z, --zoo-keeper <hosts>', 'the ZooKeeper connection <host>:<port>[,...]', 'localhost:2181')
+    .option(
+      '-z, --zoo-keeper <hosts>',
+      'the ZooKeeper connection <host>:<port>[,...] (default: ZOOKEEPER_HOSTS, else localhost:2181)',
+    )
     .option('-p, --path <path>', 'the parent path of the config node', DEFAULT_CONFIG_PATH)
     .option('-i, --id <id>', "the spider id the config is for, or 'all'", DEFAULT_CONFIG_ID)
     .option('-w, --wipe', 'empty the config node: crawlers revert to their default throttles', false)
@@ -35,7 +38,7 @@ export function registerZookeeperCommands(program: Command): Command {
       let line: string;
       try {
         const result = await pushConfig({
-          hosts: opts.zooKeeper,
+          hosts: opts.zooKeeper ?? (process.env.ZOOKEEPER_HOSTS?.trim() || 'localhost:2181'),
           path: opts.path,
           id: opts.id,
           wipe: opts.wipe,

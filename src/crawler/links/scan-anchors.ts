@@ -36,6 +36,9 @@ export function scanAnchors(html: string): ScannedPage {
         tag = name;
         current = undefined;
         if (name === 'a') {
+          // An <a> start tag closes any <a> still open (the HTML parsing spec's adoption agency, as
+          // browsers and lxml do): links never nest. htmlparser2 10 keeps it open, so it is done here.
+          open.length = 0;
           current = { anchor: undefined };
           open.push(current);
         } else if (name === 'area') {
