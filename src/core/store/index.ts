@@ -15,3 +15,4 @@ export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { defineScript } from './script.js';
 export { connectStore, type StoreSettings } from './connect.js';
 export { isStoreUnavailable } from './unavailable.js';
+export { readDurability, warnIfNotDurable, type Durability } from './durability.js';

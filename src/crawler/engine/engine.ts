@@ -102,6 +102,8 @@ export class CrawlEngine {
     const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     while (this.running) {
       try {
+        // A turn can pass without a store call (nothing ready): only a reply proves the outage is over.
+        if (outage.down) await frontier.probe();
         await frontier.refreshQueues();
         const free = Math.min(
           this.options.concurrentRequests - this.downloading,

@@ -574,6 +574,11 @@ export class Frontier {
     }
   }
 
+  /** Resolves when the store answers (a PING), rejects while it is out of reach. */
+  async probe(): Promise<void> {
+    await this.store.call('PING');
+  }
+
   /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */
   async rememberSeed(crawlid: string, fingerprint: string): Promise<void> {
     const key = K.dupefilter(this.options.spiderid, crawlid);
