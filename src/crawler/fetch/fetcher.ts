@@ -251,8 +251,8 @@ export class Fetcher {
   ): Promise<FetchedResponse> {
     const contentEncoding = method === 'HEAD' ? undefined : firstHeader(res.headers, 'content-encoding');
     let read;
-    // Released once the body is in: the budget bounds bodies being downloaded, CONCURRENT_ITEMS the pages
-    // being parsed and published after that.
+    // Released once the body is in: the budget bounds bodies being downloaded; the engine's item limit
+    // bounds the pages being parsed and published after that.
     const reservation = mode.budgeted ? this.budget.open() : undefined;
     try {
       const declared = Number(firstHeader(res.headers, 'content-length'));
