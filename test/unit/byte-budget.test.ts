@@ -211,6 +211,23 @@ describe('Fetcher with DOWNLOAD_MAXSIZE_TOTAL', () => {
     }
   });
 
+  it('takes nothing from the budget for a HEAD answer, whatever length it declares', async () => {
+    const f = new Fetcher({
+      ...web.fetcherSettings(),
+      ROBOTSTXT_OBEY: false,
+      DOWNLOAD_MAXSIZE: 4 * MiB,
+      DOWNLOAD_MAXSIZE_TOTAL: 1 * MiB,
+    });
+    try {
+      const res = await f.fetch({ url: web.url(0, `/big?bytes=${2 * MiB}`), method: 'HEAD' });
+      expect(res.status).toBe(200);
+      expect(res.body.length).toBe(0);
+      expect(f.budget.inUse).toBe(0);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('lets concurrent bodies larger together than the budget all finish, one after another', async () => {
     const f = new Fetcher({
       ...web.fetcherSettings(),

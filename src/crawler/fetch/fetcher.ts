@@ -259,7 +259,9 @@ export class Fetcher {
       if (mode.maxBytes > 0 && !mode.truncate && !contentEncoding && declared > mode.maxBytes) {
         throw new BodyTooLarge(mode.maxBytes);
       }
-      if (reservation && !contentEncoding && Number.isSafeInteger(declared) && declared > 0)
+      // HEAD, 204 and 304 answers declare the length of a body they do not send.
+      const bodyless = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      if (reservation && !bodyless && !contentEncoding && Number.isSafeInteger(declared) && declared > 0)
         await reservation.reserve(declared, deadline.signal);
       read = await readBody(res.body, {
         contentEncoding,
