@@ -12,11 +12,11 @@ function redisMajorVersion(command: string): number {
 }
 
 /**
- * Foreground (we track the pid), loopback only, no periodic snapshots. The data dir is fresh per stack, so
- * every run starts empty; but a stop (SIGTERM) writes `dump.rdb` into it and the next start loads it, so a
- * restart mid-test keeps the data, as a production Redis with persistence would. `force`: a failed save
- * (data dir already removed) must not keep the server from exiting. Needs Redis 7; older servers restart
- * empty.
+ * Foreground (we track the pid), loopback only, no periodic snapshots, and an append-only file fsynced every
+ * second: what "no request lost" needs in production (docs/reliability.md), so a crash (SIGKILL) mid-test
+ * loses at most the last second of writes instead of bringing back an old snapshot. The data dir is fresh per
+ * stack, so every run starts empty; a restart loads the AOF. A stop (SIGTERM) also writes `dump.rdb`
+ * (`force`: a failed save, the data dir already removed, must not keep the server from exiting; Redis 7).
  */
 export function redisLaunch(port: number, dataDir: string): LaunchSpec {
   const saveOnStop = redisMajorVersion(REDIS_SERVER) >= 7 ? ['--shutdown-on-sigterm', 'save force'] : [];
@@ -30,7 +30,9 @@ export function redisLaunch(port: number, dataDir: string): LaunchSpec {
       '--save',
       '',
       '--appendonly',
-      'no',
+      'yes',
+      '--appendfsync',
+      'everysec',
       '--daemonize',
       'no',
       '--dir',

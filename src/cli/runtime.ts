@@ -33,8 +33,9 @@ export async function openRuntime<C extends Component>(
   return { settings, logger, baseDir };
 }
 
-export function openStore(settings: Settings<Component>, name: string): Promise<Store> {
-  return connectStore(settings, name);
+/** Connects to Redis; with `logger`, warns at start when that Redis keeps no AOF and no replica. */
+export function openStore(settings: Settings<Component>, name: string, logger?: Logger): Promise<Store> {
+  return connectStore(settings, name, logger);
 }
 
 export function openBus(

@@ -20,7 +20,7 @@ export function registerCrawlerCommand(program: Command): void {
   ).action(async (options: CrawlerCommandOptions) => {
     const { settings, logger } = await openRuntime('crawler', options);
     const spider = await resolveSpider(options.spider);
-    const store = await openStore(settings, `crawler-${spider.spiderName}`);
+    const store = await openStore(settings, `crawler-${spider.spiderName}`, logger);
     const bus = await openBus(settings, `crawler-${spider.spiderName}`);
     const crawler = new Crawler({ settings, store, bus, logger, spider });
     await crawler.start();

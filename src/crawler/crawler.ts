@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
+import { OutageLog } from '../core/backoff.js';
 import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import { Heartbeat, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
 import type { CrawlerSettings } from '../core/settings/index.js';
 import { createWindowedStats, statsTimes, type WindowedStats } from '../core/stats/index.js';
-import type { Store } from '../core/store/index.js';
+import { isStoreUnavailable, type Store } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
 import { PublicIpLookup } from './control/public-ip.js';
@@ -62,9 +63,12 @@ export class Crawler {
   /** Response-code hits not yet written, per status: written together every STATUS_FLUSH_MS. */
   private readonly pendingCodes = new Map<number, string[]>();
   private codeFlush: NodeJS.Timeout | undefined;
+  /** Redis outages, said once by whichever loop notices first (crawl loop, reaper). */
+  private readonly redisOutage: OutageLog;
 
   constructor(private readonly options: CrawlerOptions) {
     const { settings, store, bus, logger } = options;
+    this.redisOutage = new OutageLog(logger, 'Redis');
     this.spiderName = options.spider.spiderName;
     const spider: Spider = new (options.spider as unknown as new (ctx: object) => Spider)({
       logger,
@@ -112,6 +116,7 @@ export class Crawler {
       followRedirects: settings.REDIRECT_ENABLED,
       maxRedirects: settings.REDIRECT_MAX_TIMES,
       onOutcome: ({ request, status }) => this.countStatus(status, request.url),
+      outage: this.redisOutage,
     });
   }
 
@@ -152,7 +157,7 @@ export class Crawler {
       logger,
     );
     this.heartbeat.start();
-    this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () => this.frontier.reapExpired());
+    this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () => this.frontier.reapExpired(), this.redisOutage);
     if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
     this.engine.start();
     logger.info('Crawler started', { spiderid: this.spiderName, id: this.id });
@@ -182,10 +187,15 @@ export class Crawler {
     return this.engine.inFlight;
   }
 
-  private every(seconds: number, task: () => Promise<unknown>): void {
+  /** Runs `task` every `seconds`; with `outage`, a store outage is logged there (once) instead of each time. */
+  private every(seconds: number, task: () => Promise<unknown>, outage?: OutageLog): void {
     const timer = setInterval(() => {
-      task().catch((err: unknown) =>
-        this.options.logger.warning('Background task failed', { error: errorMessage(err) }),
+      task().then(
+        () => outage?.recovered(),
+        (err: unknown) => {
+          if (outage && isStoreUnavailable(err)) outage.failed(err);
+          else this.options.logger.warning('Background task failed', { error: errorMessage(err) });
+        },
       );
     }, seconds * 1000);
     timer.unref();

@@ -16,7 +16,7 @@ export function registerKafkaMonitorCommands(program: Command): void {
   addCommonOptions(km.command('run').description('consume the incoming topic continuously')).action(
     async (options: CommonOptions) => {
       const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
-      const store = await openStore(settings, 'kafka-monitor');
+      const store = await openStore(settings, 'kafka-monitor', logger);
       const bus = await openBus(settings, 'kafka-monitor');
       const monitor = await KafkaMonitor.create({ settings, store, bus, logger, pluginDir: baseDir });
       await monitor.start();

@@ -16,7 +16,7 @@ export function registerRedisMonitorCommand(program: Command): void {
     const { settings, logger, baseDir } = await openRuntime('redis-monitor', options);
     let store: Store;
     try {
-      store = await openStore(settings, 'redis-monitor');
+      store = await openStore(settings, 'redis-monitor', logger);
     } catch (err) {
       logger.close();
       throw new ConnectionError(

@@ -1,3 +1,4 @@
+import { backoffDelay as coreBackoffDelay, pause } from '../core/backoff.js';
 import { TimeoutError } from '../core/errors.js';
 
 /** Reconnection delays: `baseMs · 2^attempt`, capped at `maxMs` (the original: 0.5 s doubling up to 10 s). */
@@ -8,23 +9,12 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 10_000 };
 
+/** The exact doubling, no jitter: a REST service is one process, so there is no herd to spread. */
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
-  return Math.min(options.baseMs * 2 ** Math.min(attempt, 30), options.maxMs);
+  return coreBackoffDelay(attempt, { initialMs: options.baseMs, maxMs: options.maxMs, jitter: 0 });
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects), so loops can stop promptly. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+export { pause };
 
 /** `promise`, or a TimeoutError with `message` after `ms`; a late rejection of `promise` is never left unhandled. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -14,7 +14,7 @@ export function registerRestCommand(program: Command): void {
     const service = new RestService({
       settings,
       logger,
-      connectStore: () => openStore(settings, 'rest'),
+      connectStore: () => openStore(settings, 'rest', logger),
       connectBus: () => openBus(settings, 'rest', settings.KAFKA_FEED_TIMEOUT),
     });
     service.start();

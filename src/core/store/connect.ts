@@ -1,3 +1,5 @@
+import type { Logger } from '../logging/index.js';
+import { warnIfNotDurable } from './durability.js';
 import { RedisStore } from './redis-store.js';
 import type { Store } from './types.js';
 
@@ -10,9 +12,12 @@ export interface StoreSettings {
   REDIS_SOCKET_TIMEOUT?: number;
 }
 
-/** Connects to the Redis named by the settings; throws ConnectionError with a readable message. */
-export async function connectStore(settings: StoreSettings, name?: string): Promise<Store> {
-  return RedisStore.connect({
+/**
+ * Connects to the Redis named by the settings; throws ConnectionError with a readable message. With a
+ * logger, warns once when that Redis would lose writes in a crash (no AOF, no replica).
+ */
+export async function connectStore(settings: StoreSettings, name?: string, logger?: Logger): Promise<Store> {
+  const store = await RedisStore.connect({
     host: settings.REDIS_HOST,
     port: Number(settings.REDIS_PORT),
     db: settings.REDIS_DB ?? 0,
@@ -20,4 +25,6 @@ export async function connectStore(settings: StoreSettings, name?: string): Prom
     socketTimeout: settings.REDIS_SOCKET_TIMEOUT ?? 10,
     ...(name ? { name } : {}),
   });
+  if (logger) await warnIfNotDurable(store, logger, `${settings.REDIS_HOST}:${settings.REDIS_PORT}`);
+  return store;
 }

@@ -14,3 +14,5 @@ export { MemoryStore } from './memory-store.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { defineScript } from './script.js';
 export { connectStore, type StoreSettings } from './connect.js';
+export { isStoreUnavailable } from './unavailable.js';
+export { readDurability, warnIfNotDurable, type Durability } from './durability.js';

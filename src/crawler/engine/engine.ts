@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
+import { Backoff, OutageLog } from '../../core/backoff.js';
 import { errorMessage } from '../../core/errors.js';
+import { isStoreUnavailable } from '../../core/store/index.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
 import type { QueuedRequest } from '../frontier/request-codec.js';
@@ -33,6 +35,8 @@ export interface EngineOptions {
     retried: boolean;
     page?: FetchedPage;
   }) => void;
+  /** Reports the store being unreachable once per outage (shared with the crawler's other loops). */
+  outage?: OutageLog;
 }
 
 /**
@@ -93,8 +97,13 @@ export class CrawlEngine {
 
   private async run(): Promise<void> {
     const { frontier, logger } = this.options;
+    const outage = this.options.outage ?? new OutageLog(logger, 'Redis');
+    // While the store is down every turn fails at once: back off (with jitter, up to 5 s) instead of spinning.
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     while (this.running) {
       try {
+        // A turn can pass without a store call (nothing ready): only a reply proves the outage is over.
+        if (outage.down) await frontier.probe();
         await frontier.refreshQueues();
         const free = Math.min(
           this.options.concurrentRequests - this.downloading,
@@ -109,11 +118,15 @@ export class CrawlEngine {
           (domain) => this.options.concurrentPerDomain - (this.perDomain.get(domain) ?? 0),
           (domain) => !this.perDomain.has(domain),
         );
+        outage.recovered();
+        backoff.reset();
         for (const lease of leases) this.launch(lease);
         if (leases.length === 0) await this.idle(Math.min(Math.max(frontier.msUntilReady(), 5), 1000));
       } catch (err) {
-        logger.error('Crawl loop error, retrying', { error: errorMessage(err) });
-        await this.idle(1000);
+        const delay = backoff.next();
+        if (isStoreUnavailable(err)) outage.failed(err, delay);
+        else logger.error('Crawl loop error, retrying', { error: errorMessage(err), retry_in_ms: delay });
+        await this.idle(delay);
       }
     }
   }

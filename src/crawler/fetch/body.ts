@@ -1,6 +1,7 @@
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import type { Reservation, WaitSignal } from './byte-budget.js';
 
 /** The decoded body passed the size limit (and truncation was not asked for). */
 export class BodyTooLarge extends Error {
@@ -19,6 +20,10 @@ export interface ReadBodyOptions {
   maxBytes: number;
   /** Keep the first `maxBytes` bytes instead of failing (robots.txt). */
   truncate?: boolean;
+  /** The download's share of the in-flight byte budget: each kept chunk is taken from it first. */
+  reservation?: Reservation;
+  /** Ends a wait for budget room (the fetch's deadline). */
+  signal?: WaitSignal;
 }
 
 export interface ReadBody {
@@ -46,7 +51,12 @@ export function parseCodings(header: string | undefined): string[] | undefined {
  */
 export async function readBody(source: Readable, options: ReadBodyOptions): Promise<ReadBody> {
   const codings = parseCodings(options.contentEncoding);
-  const collector = new Collector(options.maxBytes, options.truncate ?? false);
+  const collector = new Collector(
+    options.maxBytes,
+    options.truncate ?? false,
+    options.reservation,
+    options.signal,
+  );
   if (!codings || codings.length === 0) {
     await collect(source, collector);
     return { body: collector.result(), decoded: false, truncated: collector.truncated };
@@ -63,8 +73,10 @@ export async function readBody(source: Readable, options: ReadBodyOptions): Prom
   let failure: Error | undefined;
   try {
     await pipelineAll(input, ...decoders, async (decoded: AsyncIterable<Buffer>) => {
+      // Awaiting the collector holds the decoder back (backpressure) while the budget has no room.
       for await (const chunk of decoded) {
-        if (!collector.add(chunk)) return;
+        const more = collector.add(chunk);
+        if (!(typeof more === 'boolean' ? more : await more)) return;
       }
     });
   } catch (err) {
@@ -87,26 +99,54 @@ export async function readBody(source: Readable, options: ReadBodyOptions): Prom
 function collect(source: Readable, collector: Collector): Promise<void> {
   return new Promise((resolve, reject) => {
     let done = false;
-    source.on('data', (chunk: Buffer) => {
+    // A chunk waiting for budget room; the stream may end meanwhile, and then ends with it.
+    let pending = false;
+    let ended = false;
+    const fail = (err: unknown): void => {
       if (done) return;
-      let more: boolean;
-      try {
-        more = collector.add(chunk);
-      } catch (err) {
-        done = true;
-        source.destroy();
-        return reject(err instanceof Error ? err : new Error(String(err)));
-      }
-      if (!more) {
-        done = true;
-        source.destroy();
-        resolve();
-      }
-    });
-    source.on('end', () => {
+      done = true;
+      source.destroy();
+      reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    const finish = (): void => {
       if (done) return;
       done = true;
       resolve();
+    };
+    const settle = (more: boolean): void => {
+      if (more || done) return;
+      done = true;
+      source.destroy();
+      resolve();
+    };
+    source.on('data', (chunk: Buffer) => {
+      if (done) return;
+      let more: boolean | Promise<boolean>;
+      try {
+        more = collector.add(chunk);
+      } catch (err) {
+        return fail(err);
+      }
+      if (typeof more === 'boolean') return settle(more);
+      // No room in the budget yet: stop reading until there is.
+      pending = true;
+      source.pause();
+      more.then(
+        (m) => {
+          pending = false;
+          settle(m);
+          if (ended) finish();
+          else if (!done) source.resume();
+        },
+        (err: unknown) => {
+          pending = false;
+          fail(err);
+        },
+      );
+    });
+    source.on('end', () => {
+      ended = true;
+      if (!pending) finish();
     });
     source.on('error', (err: Error) => {
       if (done) return;
@@ -114,9 +154,8 @@ function collect(source: Readable, collector: Collector): Promise<void> {
       reject(err);
     });
     source.on('close', () => {
-      if (done) return;
-      done = true;
-      reject(new Error('body stream closed before its end'));
+      if (ended) return;
+      fail(new Error('body stream closed before its end'));
     });
   });
 }
@@ -128,20 +167,35 @@ class Collector {
   private readonly chunks: Buffer[] = [];
   size = 0;
   truncated = false;
-  error: BodyTooLarge | undefined;
+  /** Why reading stopped (size limit, budget): pipeline reports only an abort when the consumer throws. */
+  error: Error | undefined;
 
   constructor(
     private readonly maxBytes: number,
     private readonly truncate: boolean,
+    private readonly reservation: Reservation | undefined,
+    private readonly signal: WaitSignal | undefined,
   ) {}
 
-  /** False when reading should stop. */
-  add(chunk: Buffer): boolean {
+  /** False when reading should stop; a promise of that when the chunk waits for room in the byte budget. */
+  add(chunk: Buffer): boolean | Promise<boolean> {
     const room = this.maxBytes > 0 ? this.maxBytes - this.size : Infinity;
     if (chunk.length <= room) {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
-      return true;
+      let wait;
+      try {
+        wait = this.reservation?.take(chunk.length, this.signal);
+      } catch (err) {
+        this.error = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      }
+      if (!wait) return this.keep(chunk);
+      return wait.then(
+        () => this.keep(chunk),
+        (err: unknown) => {
+          this.error = err instanceof Error ? err : new Error(String(err));
+          throw err;
+        },
+      );
     }
     if (!this.truncate) {
       this.error = new BodyTooLarge(this.maxBytes);
@@ -151,6 +205,12 @@ class Collector {
     this.size = this.maxBytes;
     this.truncated = true;
     return false;
+  }
+
+  private keep(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
   }
 
   result(): Buffer {

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logging/index.js';
 import { CRAWLER_DEFAULTS } from '../../core/settings/index.js';
 import { AddressGuard } from './address-guard.js';
 import { BodyDecodeError, BodyTooLarge, readBody } from './body.js';
+import { BudgetExceeded, ByteBudget } from './byte-budget.js';
 import { abortable, Deadline } from './deadline.js';
 import { DnsOverrides } from './dns-overrides.js';
 import { FetchError, toFetchError } from './errors.js';
@@ -55,6 +56,8 @@ interface Mode {
   maxRedirects: number;
   maxBytes: number;
   truncate: boolean;
+  /** Whether bodies count against DOWNLOAD_MAXSIZE_TOTAL (pages; robots.txt has its own small cap). */
+  budgeted: boolean;
 }
 
 /**
@@ -73,6 +76,9 @@ export class Fetcher {
   private readonly pageMode: Mode;
   private readonly robotsMode: Mode;
   private readonly sharePerAddress: boolean;
+  /** Body bytes held by all downloads at once (DOWNLOAD_MAXSIZE_TOTAL). */
+  readonly budget: ByteBudget;
+  private readonly logger: Logger | undefined;
   private closed = false;
 
   constructor(settings: Partial<FetcherSettings> = {}, options: FetcherOptions = {}) {
@@ -89,13 +95,17 @@ export class Fetcher {
       maxRedirects: s.REDIRECT_ENABLED ? s.REDIRECT_MAX_TIMES : -1,
       maxBytes: s.DOWNLOAD_MAXSIZE,
       truncate: false,
+      budgeted: true,
     };
     this.robotsMode = {
       robots: false,
       maxRedirects: ROBOTS_MAX_REDIRECTS,
       maxBytes: ROBOTS_MAX_BYTES,
       truncate: true,
+      budgeted: false,
     };
+    this.budget = new ByteBudget(s.DOWNLOAD_MAXSIZE_TOTAL);
+    this.logger = options.logger;
     this.resolver = new GuardedResolver({
       guard: new AddressGuard(s.ALLOWED_ADDRESSES),
       overrides: new DnsOverrides(s.DNS_OVERRIDES),
@@ -241,15 +251,37 @@ export class Fetcher {
   ): Promise<FetchedResponse> {
     const contentEncoding = method === 'HEAD' ? undefined : firstHeader(res.headers, 'content-encoding');
     let read;
+    // Released once the body is in: the budget bounds bodies being downloaded; the engine's item limit
+    // bounds the pages being parsed and published after that.
+    const reservation = mode.budgeted ? this.budget.open() : undefined;
     try {
       const declared = Number(firstHeader(res.headers, 'content-length'));
       if (mode.maxBytes > 0 && !mode.truncate && !contentEncoding && declared > mode.maxBytes) {
         throw new BodyTooLarge(mode.maxBytes);
       }
-      read = await readBody(res.body, { contentEncoding, maxBytes: mode.maxBytes, truncate: mode.truncate });
+      // HEAD, 204 and 304 answers declare the length of a body they do not send.
+      const bodyless = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      if (reservation && !bodyless && !contentEncoding && Number.isSafeInteger(declared) && declared > 0)
+        await reservation.reserve(declared, deadline.signal);
+      read = await readBody(res.body, {
+        contentEncoding,
+        maxBytes: mode.maxBytes,
+        truncate: mode.truncate,
+        ...(reservation ? { reservation, signal: deadline.signal } : {}),
+      });
     } catch (err) {
       res.body.destroy();
       throw this.toError(err, hop.href, deadline);
+    } finally {
+      reservation?.release();
+    }
+    const warnSize = this.settings.DOWNLOAD_WARNSIZE;
+    if (mode.budgeted && warnSize > 0 && read.body.length > warnSize) {
+      this.logger?.warning('Response body larger than DOWNLOAD_WARNSIZE', {
+        url: hop.href,
+        bytes: read.body.length,
+        warnsize: warnSize,
+      });
     }
     return new FetchedResponse({
       url: requested,
@@ -320,6 +352,11 @@ export class Fetcher {
         { cause: err },
       );
     }
+    if (err instanceof BudgetExceeded) {
+      return new FetchError('too-large', url, `Cancelled ${url}: ${err.message} (DOWNLOAD_MAXSIZE_TOTAL)`, {
+        cause: err,
+      });
+    }
     if (err instanceof BodyDecodeError) {
       return new FetchError('network', url, `Failed ${url}: ${err.message}`, { cause: err });
     }
@@ -361,6 +398,8 @@ function pickDefaults(): FetcherSettings {
     CONCURRENT_REQUESTS_PER_DOMAIN: d.CONCURRENT_REQUESTS_PER_DOMAIN,
     DOWNLOAD_TIMEOUT: d.DOWNLOAD_TIMEOUT,
     DOWNLOAD_MAXSIZE: d.DOWNLOAD_MAXSIZE,
+    DOWNLOAD_WARNSIZE: d.DOWNLOAD_WARNSIZE,
+    DOWNLOAD_MAXSIZE_TOTAL: d.DOWNLOAD_MAXSIZE_TOTAL,
     USER_AGENT: d.USER_AGENT,
     DEFAULT_REQUEST_HEADERS: d.DEFAULT_REQUEST_HEADERS,
     ROBOTSTXT_OBEY: d.ROBOTSTXT_OBEY,

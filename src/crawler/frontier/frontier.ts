@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { registeredDomain } from '../../core/domain.js';
+import { backoffDelay, pause } from '../../core/backoff.js';
 import type { Logger } from '../../core/logging/index.js';
-import type { Store } from '../../core/store/index.js';
+import { isStoreUnavailable, type Store } from '../../core/store/index.js';
 import { domainOfQueue, frontierKeys as K } from './keys.js';
 import { RecentMap } from './recent-map.js';
 import { decodeMember, encodeRequest, type QueuedRequest } from './request-codec.js';
@@ -78,6 +79,9 @@ interface PendingAck {
   outcome: 'published' | 'failed' | null;
   resolve: (held: boolean) => void;
   reject: (err: unknown) => void;
+  /** Tries so far, and until when trying again is worth it (the lease's end: then it is reaped anyway). */
+  tries: number;
+  until: number;
 }
 
 /**
@@ -321,6 +325,9 @@ export class Frontier {
     }
     if (attempts.length === 0) return [];
     const replies = await pipe.exec();
+    // Every attempt failed alike (the store is down): one error for the caller to back off on, not a
+    // warning per queue.
+    if (replies.every((r) => r instanceof Error)) throw replies[0] as Error;
     const leases: Lease[] = [];
     const settled = new Set<KnownQueue>();
     replies.forEach((reply, i) => {
@@ -386,9 +393,14 @@ export class Frontier {
     this.held.delete(lease.id);
     // Pages Kafka confirmed in one batch finish in the same turn: their acks go in one script call.
     return new Promise<boolean>((resolve, reject) => {
-      this.pendingAcks.push({ lease, outcome, resolve, reject });
-      if (this.pendingAcks.length === 1) setImmediate(() => void this.sendAcks());
+      const until = Date.now() + this.options.leaseSeconds * 1000;
+      this.queueAck({ lease, outcome, resolve, reject, tries: 0, until });
     });
+  }
+
+  private queueAck(ack: PendingAck): void {
+    this.pendingAcks.push(ack);
+    if (this.pendingAcks.length === 1) setImmediate(() => void this.sendAcks());
   }
 
   private async sendAcks(): Promise<void> {
@@ -412,7 +424,14 @@ export class Frontier {
       const held = (await this.store.run(leaseAckMany, keys, args)) as number[];
       batch.forEach((b, i) => b.resolve(held[i] === 1));
     } catch (err) {
-      for (const b of batch) b.reject(err);
+      // The store is down: the page is already published, so the ack is kept and sent again with backoff
+      // (an ack lost here would let the lease expire and the page be fetched and published twice).
+      const now = Date.now();
+      for (const b of batch) {
+        const delay = backoffDelay(b.tries++, { initialMs: 100, maxMs: 5000 });
+        if (!isStoreUnavailable(err) || now + delay > b.until) b.reject(err);
+        else setTimeout(() => this.queueAck(b), delay).unref();
+      }
     }
   }
 
@@ -466,7 +485,7 @@ export class Frontier {
     requests: { request: QueuedRequest; fingerprint: string; priority: number }[],
   ): Promise<EnqueueStatus[]> {
     if (requests.length === 0) return [];
-    const pipe = this.store.pipeline();
+    const calls: [string[], (string | number)[]][] = [];
     const statuses: EnqueueStatus[] = [];
     const sent: { at: number; queue: string; seen: [string, string] | undefined }[] = [];
     for (const { request, fingerprint, priority } of requests) {
@@ -490,8 +509,7 @@ export class Frontier {
       const queue = K.queue(spiderid, domain);
       sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined });
       statuses.push('queued');
-      pipe.run(
-        enqueue,
+      calls.push([
         [
           K.dupefilter(this.options.spiderid, crawlid),
           queue,
@@ -511,10 +529,14 @@ export class Frontier {
           priority,
           encodeRequest(request),
         ],
-      );
+      ]);
     }
     if (sent.length === 0) return statuses;
-    const replies = await pipe.exec();
+    const replies = await this.execRetrying(() => {
+      const pipe = this.store.pipeline();
+      for (const [keys, args] of calls) pipe.run(enqueue, keys, args);
+      return pipe;
+    });
     sent.forEach(({ at, queue, seen }, i) => {
       const reply = replies[i];
       if (reply instanceof Error) throw reply;
@@ -525,6 +547,36 @@ export class Frontier {
       if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
     });
     return statuses;
+  }
+
+  /**
+   * Runs a pipeline; when every entry failed because the store is down (nothing was run: commands fail at
+   * once while disconnected), runs it again with backoff for up to a lease's time, so the follow-ups of a
+   * page fetched just before an outage are not lost with it.
+   */
+  private async execRetrying(build: () => ReturnType<Store['pipeline']>): Promise<unknown[]> {
+    const until = Date.now() + this.options.leaseSeconds * 1000;
+    for (let tries = 0; ; tries++) {
+      const delay = backoffDelay(tries, { initialMs: 100, maxMs: 5000 });
+      const last = Date.now() + delay > until;
+      let replies: unknown[];
+      try {
+        replies = await build().exec();
+      } catch (err) {
+        // Loading a script's hash failed before anything was sent.
+        if (last || !isStoreUnavailable(err)) throw err;
+        await pause(delay);
+        continue;
+      }
+      const failed = replies.length > 0 && replies.every((r) => r instanceof Error && isStoreUnavailable(r));
+      if (!failed || last) return replies;
+      await pause(delay);
+    }
+  }
+
+  /** Resolves when the store answers (a PING), rejects while it is out of reach. */
+  async probe(): Promise<void> {
+    await this.store.call('PING');
   }
 
   /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */
