@@ -222,13 +222,13 @@ describe('crawler: one outcome per request', () => {
     });
     const file = spiderFile(name);
     web.reset();
-    const urls = Array.from({ length: 24 }, (_, i) => web.url(i % 3, `/slow/3000?n=${i}`));
+    const urls = Array.from({ length: 24 }, (_, i) => web.url(i % 3, `/slow/5000?n=${i}`));
     const crawlid = `c${randomUUID().slice(0, 8)}`;
     for (const url of urls) await feed(name, url, { crawlid });
     const first = spawnCrawler(file, settings, ['--grace-seconds', '1']);
     let second: ReturnType<typeof spawnCrawler> | undefined;
     try {
-      // Stop while requests are being fetched (the first 8 take 3 s), after the grace of 1 s.
+      // Stop while requests are being fetched (the first 8 take 5 s), after the grace of 1 s.
       await waitFor(
         () => fetchCounts([web.host(0), web.host(1), web.host(2)]).size >= 8,
         60_000,
@@ -260,6 +260,7 @@ describe('crawler: one outcome per request', () => {
       expect(leased).toEqual({});
       expect(attempts).toEqual({});
       expect(afterStop.length).toBeLessThan(urls.length);
+      expect(fetchedBefore - afterStop.length).toBeGreaterThan(0); // some were cut short and handed back
 
       second = spawnCrawler(file, settings);
       await waitFor(() => crawled.urls(crawlid).length >= urls.length, 90_000, `${urls.length} pages`);
