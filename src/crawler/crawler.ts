@@ -102,6 +102,7 @@ export class Crawler {
       base64: settings.KAFKA_BASE_64_ENCODE,
       lingerMs: settings.KAFKA_PRODUCER_BATCH_LINGER_MS,
       spiderid: this.spiderName,
+      maxRequestBytes: settings.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
     });
     this.engine = new CrawlEngine({
       frontier: this.frontier,
@@ -112,6 +113,7 @@ export class Crawler {
       concurrentRequests: settings.CONCURRENT_REQUESTS,
       concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
       retryTimes: settings.RETRY_TIMES,
+      maxAttempts: settings.LEASE_MAX_ATTEMPTS,
       retryHttpCodes: settings.RETRY_HTTP_CODES,
       followRedirects: settings.REDIRECT_ENABLED,
       maxRedirects: settings.REDIRECT_MAX_TIMES,

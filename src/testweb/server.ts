@@ -210,6 +210,13 @@ class TestWebServer implements TestWeb {
         return redirect(res, Number(query.get('code') ?? 302), query.get('url') ?? '/');
       case '/redirect':
         return redirect(res, 302, this.graph.pagePath(Number(rest) || 0));
+      case '/redirect-loop':
+        // /redirect-loop/x -> /redirect-loop/x-back -> /redirect-loop/x -> ... for ever.
+        return redirect(
+          res,
+          302,
+          rest.endsWith('-back') ? `/redirect-loop/${rest.slice(0, -5)}` : `/redirect-loop/${rest}-back`,
+        );
       case '/redirect-chain': {
         const left = Number(rest);
         if (left > 0) return redirect(res, 302, `/redirect-chain/${left - 1}`);

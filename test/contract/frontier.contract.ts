@@ -176,6 +176,34 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
       expect(await dead.ack(lease!, 'published')).toBe(false); // its lease was gone
     });
 
+    it('counts leases that end with no outcome (expired, errored) but not clean hand-backs, until acknowledged', async () => {
+      const dead = make({ leaseSeconds: 1, owner: 'dead' });
+      const alive = make({ spiderid: dead.spiderid, owner: 'alive' });
+      const q = `${dead.spiderid}:count.com:queue`;
+      const attempts = `${dead.spiderid}:attempts`;
+      await store.zadd(q, [{ member: feed({ url: 'http://count.com/' }), score: -1 }]);
+      const leaseOne = async (f: Frontier) => {
+        await f.refreshQueues(true);
+        const [lease] = await f.lease(1, () => 1);
+        expect(lease!.request.url).toBe('http://count.com/');
+        return lease!;
+      };
+      expect((await leaseOne(alive)).attempts).toBeUndefined();
+      expect(await alive.returnLeases()).toBe(1); // shutdown: not counted
+      expect(await store.hgetall(attempts)).toEqual({});
+      await leaseOne(dead);
+      await sleep(1300);
+      expect(await alive.reapExpired()).toBe(1); // its crawler died: counted
+      const second = await leaseOne(alive);
+      expect(second.attempts).toBe(1);
+      expect(await alive.returnLeases([second], { countAttempt: true })).toBe(1); // unexpected error: counted
+      const third = await leaseOne(alive);
+      expect(third.attempts).toBe(2);
+      expect(Object.values(await store.hgetall(attempts))).toEqual(['2']);
+      expect(await alive.ack(third, 'failed')).toBe(true);
+      expect(await store.hgetall(attempts)).toEqual({});
+    });
+
     it('enqueues follow-ups after the blacklist, expiry, duplicate and page-limit checks', async () => {
       const f = make({ globalPageLimit: 5 });
       const s = f.spiderid;

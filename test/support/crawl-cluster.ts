@@ -101,13 +101,17 @@ export function spiderFile(name: string): string {
 }
 
 /** Runs `scrapy-cluster crawler` as a separate process (needs `npm run build`). */
-export function spawnCrawler(spider: string, settings: Record<string, unknown>): ChildProcess {
+export function spawnCrawler(
+  spider: string,
+  settings: Record<string, unknown>,
+  args: string[] = [],
+): ChildProcess {
   const bin = join(ROOT, 'bin/scrapy-cluster.js');
   if (!existsSync(join(ROOT, 'dist/cli/main.js')))
     throw new Error('dist/ is missing: run `npm run build` first');
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries(settings)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  const child = spawn(process.execPath, [bin, 'crawler', '--spider', spider], {
+  const child = spawn(process.execPath, [bin, 'crawler', '--spider', spider, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

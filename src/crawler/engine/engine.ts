@@ -7,13 +7,15 @@ import type { Frontier, Lease } from '../frontier/frontier.js';
 import type { QueuedRequest } from '../frontier/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
 import { failureItem } from './failure-item.js';
+import { definiteFailure } from './definite-failure.js';
 import { isFetchProblem, type FetchedPage, type PageFetcher, type PageParser } from './ports.js';
 
 export interface EngineOptions {
   frontier: Frontier;
   fetcher: PageFetcher;
   parser: PageParser;
-  publish: (item: CrawlItem) => Promise<void>;
+  /** Resolves when the item is on Kafka: `too-large` when it went without its body (counted as failed). */
+  publish: (item: CrawlItem) => Promise<'published' | 'too-large' | void>;
   logger: Logger;
   /** Downloads at once (CONCURRENT_REQUESTS). */
   concurrentRequests: number;
@@ -24,6 +26,11 @@ export interface EngineOptions {
    */
   concurrentItems?: number;
   retryTimes: number;
+  /**
+   * Leases of one request that may end with no outcome (crash, expired lease, unexpected error) before it
+   * is given up with one `internal-error` failure record (LEASE_MAX_ATTEMPTS, default 3).
+   */
+  maxAttempts?: number;
   retryHttpCodes: number[];
   /** Follow redirects through the frontier (REDIRECT_ENABLED), at most `maxRedirects` hops. */
   followRedirects: boolean;
@@ -48,6 +55,8 @@ export interface EngineOptions {
  */
 export class CrawlEngine {
   private running = false;
+  /** Set by stop(): requests cut short from now on are handed back as they were, with no outcome. */
+  private stopping = false;
   private readonly inflight = new Set<Promise<void>>();
   private downloading = 0;
   private readonly perDomain = new Map<string, number>();
@@ -64,6 +73,7 @@ export class CrawlEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.abort = new AbortController();
     // Every download in flight listens on this one signal.
     setMaxListeners(0, this.abort.signal);
@@ -71,20 +81,20 @@ export class CrawlEngine {
   }
 
   /**
-   * Stops taking new work, lets requests in flight finish for up to `graceMs`, then aborts the rest and
-   * hands their leases back to the queues at once. Resolves with how many leases were handed back.
+   * Stops taking new work, lets requests in flight finish for up to `graceMs`, then aborts the downloads
+   * still running and hands their leases back to the queues at once, as they were: no failure record, no
+   * count, no retry (the work was interrupted, not failed). Requests already downloaded finish publishing
+   * first (for up to `graceMs` more), so none is both published and handed back. Resolves with how many
+   * leases were handed back.
    */
   async stop(graceMs: number): Promise<number> {
     this.running = false;
     this.wake?.();
     await this.loop;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inflight]),
-      new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
-    ]);
-    clearTimeout(timer);
+    await this.settle(graceMs);
+    this.stopping = true;
     this.abort.abort();
+    await this.settle(graceMs);
     const returned = await this.options.frontier.returnLeases().catch((err: unknown) => {
       this.options.logger.error('Could not hand back leases; they return when they expire', {
         error: errorMessage(err),
@@ -93,6 +103,16 @@ export class CrawlEngine {
     });
     await Promise.allSettled([...this.inflight]);
     return returned;
+  }
+
+  /** Waits until nothing is in flight, or `ms` passed. */
+  private async settle(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async run(): Promise<void> {
@@ -157,13 +177,7 @@ export class CrawlEngine {
       this.wake?.();
     };
     const task = this.handle(lease, downloaded)
-      .catch((err: unknown) => {
-        this.options.logger.error('Unexpected error while crawling; the request returns to its queue', {
-          url: lease.request.url,
-          error: errorMessage(err),
-        });
-        return this.options.frontier.returnLeases([lease]).then(() => undefined);
-      })
+      .catch((err: unknown) => this.unexpected(lease, err))
       .catch(() => undefined)
       .finally(() => {
         this.inflight.delete(task);
@@ -173,10 +187,61 @@ export class CrawlEngine {
     this.inflight.add(task);
   }
 
+  /**
+   * An error no outcome path expected (a spider bug, Redis or Kafka failing mid-request). The request goes
+   * back to its queue with the attempt counted in Redis; at the last allowed attempt it ends instead with
+   * one `internal-error` failure record carrying the message, so it is never fetched again and again.
+   */
+  private async unexpected(lease: Lease, err: unknown): Promise<void> {
+    const { frontier, logger } = this.options;
+    const url = lease.request.url;
+    // Cut short by stop(): stop() hands the lease back as it was.
+    if (this.stopping) return;
+    const attempts = (lease.attempts ?? 0) + 1;
+    const maxAttempts = this.options.maxAttempts ?? 3;
+    if (attempts < maxAttempts) {
+      logger.error('Unexpected error while crawling; the request returns to its queue', {
+        url,
+        attempt: attempts,
+        max_attempts: maxAttempts,
+        error: errorMessage(err),
+      });
+      await frontier.returnLeases([lease], { countAttempt: true });
+      return;
+    }
+    logger.error('Unexpected error while crawling, for the last allowed time; the request is given up', {
+      url,
+      attempt: attempts,
+      max_attempts: maxAttempts,
+      error: errorMessage(err),
+    });
+    const message = `Gave up after ${attempts} attempts; last error: ${errorMessage(err)}`;
+    try {
+      await this.finish(lease, [failureItem(lease.request, { reason: 'internal-error', message })], 'failed');
+    } catch (publishErr) {
+      // Not even the failure record went out (Kafka down?): the next lease publishes it without fetching.
+      logger.error('Could not publish the failure record; the request returns to its queue', {
+        url,
+        error: errorMessage(publishErr),
+      });
+      await frontier.returnLeases([lease], { countAttempt: true });
+    }
+  }
+
   private async handle(lease: Lease, downloaded: () => void): Promise<void> {
     const { fetcher, parser, frontier, logger } = this.options;
     const request = lease.request;
     const meta = request.meta;
+    const maxAttempts = this.options.maxAttempts ?? 3;
+    if ((lease.attempts ?? 0) >= maxAttempts) {
+      // Earlier leases of it all ended with no outcome (crawlers died holding it, or errors): not again.
+      downloaded();
+      const message =
+        `Gave up after ${lease.attempts} attempts that ended with no outcome ` +
+        '(the crawler stopped responding or met an unexpected error)';
+      logger.error('Request given up', { url: request.url, attempts: lease.attempts });
+      return this.finish(lease, [failureItem(request, { reason: 'internal-error', message })], 'failed');
+    }
     const retries = Number(meta.retry_times) || 0;
     // The fetch goes first: the throttle slot was taken at lease time, and any delay before the request
     // leaves would let requests bunch up at the site.
@@ -199,6 +264,8 @@ export class CrawlEngine {
       );
     } catch (err) {
       downloaded();
+      // Aborted by stop(): stop() hands the lease back as it was, with no record and no count.
+      if (this.stopping) return;
       if (!isFetchProblem(err)) throw err;
       const retried = err.retryable && retries < this.options.retryTimes;
       // Network failures count as 504s (the original's LogRetryMiddleware); refusals (robots.txt, the address
@@ -227,9 +294,22 @@ export class CrawlEngine {
 
     const items: CrawlItem[] = [];
     const children: QueuedRequest[] = [];
-    for await (const output of parser.parse(page, request)) {
-      if (parser.isItem(output)) items.push(output);
-      else children.push(output);
+    try {
+      for await (const output of parser.parse(page, request)) {
+        if (parser.isItem(output)) items.push(output);
+        else children.push(output);
+      }
+    } catch (err) {
+      // Errors that would be the same on every attempt (a crawl's invalid allow_regex, a body too long
+      // to decode) end the request now with one failure record; anything else is unexpected.
+      const failure = definiteFailure(err);
+      if (!failure) throw err;
+      logger.warning('Request failed for good', {
+        url: request.url,
+        reason: failure.reason,
+        error: failure.message,
+      });
+      return this.finish(lease, [failureItem(request, { ...failure, status: page.status })], 'failed');
     }
     if (children.length > 0) {
       await frontier.enqueue(
@@ -244,8 +324,9 @@ export class CrawlEngine {
   }
 
   private async finish(lease: Lease, items: CrawlItem[], outcome: 'published' | 'failed'): Promise<void> {
-    await Promise.all(items.map((item) => this.options.publish(item)));
-    await this.options.frontier.ack(lease, outcome);
+    const sent = await Promise.all(items.map((item) => this.options.publish(item)));
+    // A page published without its body (too large for Kafka) counts as a failure, as its record says.
+    await this.options.frontier.ack(lease, sent.includes('too-large') ? 'failed' : outcome);
   }
 
   /**
@@ -266,9 +347,34 @@ export class CrawlEngine {
         'failed',
       );
     }
+    const status = page.status;
+    const statusText = page.statusText;
     if (hops > this.options.maxRedirects) {
       const message = `More than ${this.options.maxRedirects} redirects, last to ${target}`;
-      return this.finish(lease, [failureItem(request, { reason: 'too-many-redirects', message })], 'failed');
+      return this.finish(
+        lease,
+        [failureItem(request, { reason: 'too-many-redirects', message, status, statusText })],
+        'failed',
+      );
+    }
+    const scheme = new URL(target).protocol;
+    if (scheme !== 'http:' && scheme !== 'https:') {
+      // The frontier would refuse it silently (no domain to queue it under), and it must not be fetched.
+      const message = `Redirect to ${target}: only http and https are crawled`;
+      return this.finish(
+        lease,
+        [failureItem(request, { reason: 'unsupported-scheme', message, status, statusText })],
+        'failed',
+      );
+    }
+    const chain = [...((request.meta.redirect_urls as string[] | undefined) ?? []), request.url];
+    if (chain.includes(target)) {
+      const message = `Redirect loop: ${[...chain, target].join(' -> ')}`;
+      return this.finish(
+        lease,
+        [failureItem(request, { reason: 'redirect-loop', message, status, statusText })],
+        'failed',
+      );
     }
     const keepsMethod = page.status === 307 || page.status === 308;
     const next: QueuedRequest = {
@@ -279,7 +385,7 @@ export class CrawlEngine {
       meta: {
         ...request.meta,
         redirect_times: hops,
-        redirect_urls: [...((request.meta.redirect_urls as string[] | undefined) ?? []), request.url],
+        redirect_urls: chain,
       },
       dontFilter: false,
       callback: request.callback ?? 'parse',
@@ -291,6 +397,8 @@ export class CrawlEngine {
         priority: Number(next.meta.priority) || 0,
       },
     ]);
+    // A target already crawled (or queued) in this crawl is dropped by the duplicate filter, as in the
+    // original: this request's outcome is that page's own record. A loop within its own chain was caught above.
     await this.options.frontier.ack(lease, null);
   }
 

@@ -8,6 +8,8 @@ const STATUS_FOR_REASON: Record<string, number> = {
   'unsupported-scheme': 400,
   'invalid-url': 400,
   'too-large': 413,
+  'bad-regex': 400,
+  'internal-error': 500,
 };
 
 /**

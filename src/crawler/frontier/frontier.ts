@@ -49,6 +49,13 @@ export interface Lease {
   queue: string;
   domain: string;
   request: QueuedRequest;
+  /**
+   * Earlier leases of this same request that ended with no outcome: the crawler holding it died (its
+   * lease expired) or met an unexpected error. Counted in Redis, so crash-and-requeue cycles are bounded.
+   */
+  attempts?: number;
+  /** Its field in the attempts hash when `attempts` > 0, cleared by the acknowledgement. */
+  attemptsField?: string;
 }
 
 export type EnqueueStatus =
@@ -282,6 +289,7 @@ export class Frontier {
           K.leased(this.options.spiderid),
           K.leases(this.options.spiderid),
           K.blacklist(this.options.spiderid),
+          K.attempts(this.options.spiderid),
         ],
         [
           throttle.window,
@@ -336,7 +344,16 @@ export class Frontier {
         this.options.logger.warning('Lease attempt failed', { queue: q.key, error: reply.message });
         return;
       }
-      const [status, value, , dropped, , left] = reply as [string, string, string, number, string, number?];
+      const [status, value, , dropped, , left, earlier, attemptsField] = reply as [
+        string,
+        string,
+        string,
+        number,
+        string,
+        number?,
+        number?,
+        string?,
+      ];
       if (Number(dropped) > 0)
         this.options.logger.debug('Dropped requests of stopped or expired crawls', { queue: q.key, dropped });
       if (status === 'ok') {
@@ -355,7 +372,11 @@ export class Frontier {
           void this.ack({ id, queue: q.key, domain: q.domain, request: emptyRequest() }, null);
           return;
         }
-        const lease = { id, queue: q.key, domain: q.domain, request };
+        const lease: Lease = { id, queue: q.key, domain: q.domain, request };
+        if (Number(earlier) > 0) {
+          lease.attempts = Number(earlier);
+          lease.attemptsField = String(attemptsField);
+        }
         this.held.set(id, lease);
         leases.push(lease);
         if (left === 0) {
@@ -406,7 +427,11 @@ export class Frontier {
   private async sendAcks(): Promise<void> {
     const batch = this.pendingAcks;
     this.pendingAcks = [];
-    const keys = [K.leased(this.options.spiderid), K.leases(this.options.spiderid)];
+    const keys = [
+      K.leased(this.options.spiderid),
+      K.leases(this.options.spiderid),
+      K.attempts(this.options.spiderid),
+    ];
     const statsIndex = new Map<string, number>();
     const args: (string | number)[] = [this.options.crawlStatsTimeout];
     for (const { lease, outcome } of batch) {
@@ -418,7 +443,7 @@ export class Frontier {
         index = keys.length; // 1-based, as Lua's KEYS
         statsIndex.set(stats, index);
       }
-      args.push(lease.id, outcome ?? '', index);
+      args.push(lease.id, outcome ?? '', index, lease.attemptsField ?? '');
     }
     try {
       const held = (await this.store.run(leaseAckMany, keys, args)) as number[];
@@ -435,19 +460,32 @@ export class Frontier {
     }
   }
 
-  /** Hands leases back to their queues at once (shutdown). */
-  async returnLeases(leases: Lease[] = this.heldLeases): Promise<number> {
+  /**
+   * Hands leases back to their queues at once: on shutdown, uncounted (the work was merely interrupted);
+   * with `countAttempt` after an unexpected error, counted as an attempt with no outcome, so a request
+   * that fails that way every time is given up after LEASE_MAX_ATTEMPTS (see the engine).
+   */
+  async returnLeases(
+    leases: Lease[] = this.heldLeases,
+    options: { countAttempt?: boolean } = {},
+  ): Promise<number> {
     if (leases.length === 0) return 0;
     const pipe = this.store.pipeline();
     for (const l of leases) {
       this.held.delete(l.id);
-      pipe.run(
-        leaseReturn,
-        [K.leased(this.options.spiderid), K.leases(this.options.spiderid), l.queue],
-        [l.id, 0],
-      );
+      pipe.run(leaseReturn, this.returnKeys(l.queue), [
+        l.id,
+        0,
+        options.countAttempt ? 1 : 0,
+        this.options.crawlStatsTimeout,
+      ]);
     }
     return (await pipe.exec()).filter((r) => r === 1).length;
+  }
+
+  private returnKeys(queue: string): string[] {
+    const spiderid = this.options.spiderid;
+    return [K.leased(spiderid), K.leases(spiderid), queue, K.attempts(spiderid)];
   }
 
   /** Returns expired leases of any crawler to their queues; safe to run from every crawler. */
@@ -469,7 +507,8 @@ export class Frontier {
         return;
       }
       const queue = (JSON.parse(record) as { queue: string }).queue;
-      pipe.run(leaseReturn, [leased, leasesKey, queue], [member, 1]);
+      // An expired lease is counted as an attempt: its crawler died or hung while holding it.
+      pipe.run(leaseReturn, this.returnKeys(queue), [member, 1, 1, this.options.crawlStatsTimeout]);
       this.know(queue);
     });
     const returned = (await pipe.exec()).filter((r) => r === 1).length;

@@ -5,6 +5,8 @@ export const frontierKeys = {
   leased: (spiderid: string) => `${spiderid}:leased`,
   leases: (spiderid: string) => `${spiderid}:leases`,
   blacklist: (spiderid: string) => `${spiderid}:blacklist`,
+  /** SHA1 of a queue member -> its leases that ended with no outcome (crash, unexpected error). */
+  attempts: (spiderid: string) => `${spiderid}:attempts`,
   dupefilter: (spiderid: string, crawlid: string) => `${spiderid}:dupefilter:${crawlid}`,
   domainPages: (spiderid: string, domain: string, crawlid: string) =>
     `${spiderid}:domain_max_page_filter:${domain}:${crawlid}`,

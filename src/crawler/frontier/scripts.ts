@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fifoNowTick, fifoScore } from '../../core/queues/fifo-score.js';
 import { defineScript } from '../../core/store/script.js';
 import type { Reply } from '../../core/store/types.js';
@@ -10,14 +11,19 @@ import {
 } from '../../core/throttle/decide.js';
 import { crawlFields } from './crawl-fields.js';
 
+/** Redis's `redis.sha1hex` in Lua. */
+function sha1hex(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
 // The frontier's atomic steps. Each Lua file's header documents its KEYS and ARGV; the `memory`
 // functions are their in-memory twins, step for step.
 
 export const leasePop = defineScript({
   name: 'lease-pop',
-  numKeys: 6,
+  numKeys: 7,
   file: new URL('./lua/lease-pop.lua', import.meta.url),
-  memory: (call, [windowKey, modKey, queue, leased, leases, blacklist], argv): Reply => {
+  memory: (call, [windowKey, modKey, queue, leased, leases, blacklist, attemptsKey], argv): Reply => {
     const now = throttleNow(call);
     const nowText = fixed6(now);
     const opts = throttleOpts(argv, 0);
@@ -48,21 +54,33 @@ export const leasePop = defineScript({
       JSON.stringify({ queue, score: head[1], item: head[0], owner: argv[8], expires: expiry }),
     );
     call('ZADD', leases!, fixed6(expiry), argv[7]!);
-    return ['ok', head[0], nowText, dropped, head[1]!, call('ZCARD', queue!)];
+    const field = sha1hex(head[0]);
+    const attempts = Number((call('HGET', attemptsKey!, field) as string | null) ?? '0');
+    return [
+      'ok',
+      head[0],
+      nowText,
+      dropped,
+      head[1]!,
+      call('ZCARD', queue!),
+      attempts,
+      attempts > 0 ? field : '',
+    ];
   },
 });
 
 export const leaseAckMany = defineScript({
   name: 'lease-ack-many',
-  numKeys: 2,
+  numKeys: 3,
   file: new URL('./lua/lease-ack-many.lua', import.meta.url),
   memory: (call, keys, argv) => {
-    const [leased, leases] = keys as [string, string];
+    const [leased, leases, attemptsKey] = keys as [string, string, string];
     const held: Reply[] = [];
     const counts = new Map<string, number>();
-    for (let i = 1; i + 2 < argv.length; i += 3) {
+    for (let i = 1; i + 3 < argv.length; i += 4) {
       held.push(call('HDEL', leased, argv[i]!));
       call('ZREM', leases, argv[i]!);
+      if (argv[i + 3] !== '') call('HDEL', attemptsKey, argv[i + 3]!);
       const outcome = argv[i + 1]!;
       if (outcome !== '') {
         const field = `${argv[i + 2]!} ${outcome}`;
@@ -81,9 +99,9 @@ export const leaseAckMany = defineScript({
 
 export const leaseReturn = defineScript({
   name: 'lease-return',
-  numKeys: 3,
+  numKeys: 4,
   file: new URL('./lua/lease-return.lua', import.meta.url),
-  memory: (call, [leased, leases, queue], [leaseId, onlyExpired]) => {
+  memory: (call, [leased, leases, queue, attemptsKey], [leaseId, onlyExpired, countAttempt, attemptsTtl]) => {
     const record = call('HGET', leased!, leaseId!) as string | null;
     if (record === null) return 0;
     if (onlyExpired === '1') {
@@ -93,6 +111,10 @@ export const leaseReturn = defineScript({
     const lease = JSON.parse(record) as { queue: string; score: string; item: string };
     if (lease.queue !== queue) throw new Error(`lease ${leaseId} belongs to ${lease.queue}`);
     call('ZADD', queue, lease.score, lease.item);
+    if (countAttempt === '1') {
+      call('HINCRBY', attemptsKey!, sha1hex(lease.item), 1);
+      call('EXPIRE', attemptsKey!, attemptsTtl!);
+    }
     call('HDEL', leased!, leaseId!);
     call('ZREM', leases!, leaseId!);
     return 1;

@@ -1,6 +1,15 @@
 import RE2 from 're2';
 import { BadInputError, errorMessage } from '../../core/errors.js';
 
+/**
+ * A crawl's allow_regex or deny_regex that cannot be used. Shaped as a fetch problem that is not retryable
+ * (`reason` `bad-regex`), so the crawler ends the request with one failure record instead of retrying it.
+ */
+export class BadPatternError extends BadInputError {
+  readonly reason = 'bad-regex';
+  readonly retryable = false;
+}
+
 /** At most this many patterns per list, so a crawl request cannot make every page cost a lot. */
 export const MAX_PATTERNS = 100;
 /** At most this many characters per pattern. */
@@ -13,11 +22,11 @@ export const MAX_PATTERN_LENGTH = 1000;
  */
 export function compileUserPatterns(setting: string, patterns: readonly string[]): RE2[] {
   if (patterns.length > MAX_PATTERNS) {
-    throw new BadInputError(`${setting}: ${patterns.length} patterns, at most ${MAX_PATTERNS} are allowed`);
+    throw new BadPatternError(`${setting}: ${patterns.length} patterns, at most ${MAX_PATTERNS} are allowed`);
   }
   return patterns.map((pattern) => {
     if (pattern.length > MAX_PATTERN_LENGTH) {
-      throw new BadInputError(
+      throw new BadPatternError(
         `${setting}: pattern of ${pattern.length} characters, at most ${MAX_PATTERN_LENGTH} are allowed: ` +
           `${JSON.stringify(pattern.slice(0, 60))}...`,
       );
@@ -25,7 +34,7 @@ export function compileUserPatterns(setting: string, patterns: readonly string[]
     try {
       return new RE2(pattern);
     } catch (err) {
-      throw new BadInputError(
+      throw new BadPatternError(
         `${setting}: pattern ${JSON.stringify(pattern)} is not supported by RE2 (${errorMessage(err)}); ` +
           'backreferences and lookaround are not available',
         { cause: err },

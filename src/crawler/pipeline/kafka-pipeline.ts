@@ -3,10 +3,12 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { CrawlItem } from './item.js';
 import { crawlMessage } from './message.js';
+import { fitsRequest, splitByBytes, tooLargeItem } from './message-size.js';
 
 interface Pending {
   topic: string;
   value: string;
+  bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -21,9 +23,18 @@ export interface KafkaPipelineOptions {
   lingerMs: number;
   spiderid: string;
   maxBatch?: number;
+  /**
+   * Largest produce request, record overhead included (KAFKA_PRODUCER_MAX_REQUEST_SIZE): batches are split
+   * to stay under it, and a page whose message alone is larger is published without its body.
+   */
+  maxRequestBytes?: number;
 }
 
+/** What became of a published item: sent whole, or sent without its body because it was too large. */
+export type PublishOutcome = 'published' | 'too-large';
+
 const SUMMARY_OMIT = new Set(['body', 'links', 'response_headers', 'request_headers']);
+const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 
 /**
  * Publishes every page to `<prefix>.crawled_firehose` (and `<prefix>.crawled_<appid>` when
@@ -33,10 +44,13 @@ const SUMMARY_OMIT = new Set(['body', 'links', 'response_headers', 'request_head
 export class KafkaPipeline {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly maxRequestBytes: number;
 
-  constructor(private readonly options: KafkaPipelineOptions) {}
+  constructor(private readonly options: KafkaPipelineOptions) {
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  }
 
-  async publish(item: CrawlItem): Promise<void> {
+  async publish(item: CrawlItem): Promise<PublishOutcome> {
     const { logger, spiderid, topicPrefix } = this.options;
     const summarize = () => {
       const summary: Record<string, unknown> = { logger: logger.name, spiderid };
@@ -46,16 +60,17 @@ export class KafkaPipeline {
     // The per-page lines cost a copy of the item each; skip building them when INFO is off.
     const summary = logger.isEnabledFor('INFO') ? summarize() : undefined;
     if (summary) logger.info('Scraped page', { ...summary, action: 'emit' });
-    const value = crawlMessage(item, { base64: this.options.base64 });
+    const { value, outcome } = this.message(item);
+    const bytes = Buffer.byteLength(value);
     const firehose = `${topicPrefix}.crawled_firehose`;
     try {
       if (this.options.appidTopics) {
         await Promise.all([
-          this.enqueue(firehose, value),
-          this.enqueue(`${topicPrefix}.crawled_${item.appid}`, value),
+          this.enqueue(firehose, value, bytes),
+          this.enqueue(`${topicPrefix}.crawled_${item.appid}`, value, bytes),
         ]);
       } else {
-        await this.enqueue(firehose, value);
+        await this.enqueue(firehose, value, bytes);
       }
     } catch (err) {
       logger.error('Failed to send page to Kafka', {
@@ -71,6 +86,41 @@ export class KafkaPipeline {
       delete summary.status_msg;
       logger.info('Sent page to Kafka', { ...summary, action: 'ack', success: true });
     }
+    return outcome;
+  }
+
+  /**
+   * The item's message, or, when it cannot fit in one produce request (or is too long for a string at
+   * all), the message of its too-large record: the page's metadata without the body.
+   */
+  private message(item: CrawlItem): { value: string; outcome: PublishOutcome } {
+    const base64 = this.options.base64;
+    let size: number | undefined;
+    try {
+      const value = crawlMessage(item, { base64 });
+      size = Buffer.byteLength(value);
+      if (fitsRequest(size, this.maxRequestBytes)) return { value, outcome: 'published' };
+    } catch (err) {
+      // A body over V8's string limit cannot even become a message (ERR_STRING_TOO_LONG, RangeError).
+      if (!(err instanceof RangeError) && (err as { code?: unknown }).code !== 'ERR_STRING_TOO_LONG')
+        throw err;
+    }
+    const record = tooLargeItem(item, size, this.maxRequestBytes);
+    this.options.logger.warning('Page too large for a Kafka message; published without its body', {
+      url: item.url,
+      crawlid: item.crawlid,
+      message_bytes: size ?? null,
+      max_request_size: this.maxRequestBytes,
+    });
+    let value = crawlMessage(record, { base64 });
+    if (!fitsRequest(Buffer.byteLength(value), this.maxRequestBytes)) {
+      // Headers or links alone too large: keep only what identifies the page.
+      value = crawlMessage(
+        { ...record, links: [], response_headers: {}, request_headers: {}, attrs: null },
+        { base64 },
+      );
+    }
+    return { value, outcome: 'too-large' };
   }
 
   /** Sends whatever is waiting now. */
@@ -85,8 +135,13 @@ export class KafkaPipeline {
       if (!list) byTopic.set(p.topic, (list = []));
       list.push(p);
     }
+    const requests: [string, Pending[]][] = [];
+    for (const [topic, list] of byTopic) {
+      for (const part of splitByBytes(list, (p) => p.bytes, this.maxRequestBytes))
+        requests.push([topic, part]);
+    }
     await Promise.all(
-      [...byTopic].map(async ([topic, list]) => {
+      requests.map(async ([topic, list]) => {
         try {
           await this.options.bus.send(
             topic,
@@ -100,9 +155,9 @@ export class KafkaPipeline {
     );
   }
 
-  private enqueue(topic: string, value: string): Promise<void> {
+  private enqueue(topic: string, value: string, bytes: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ topic, value, resolve, reject });
+      this.pending.push({ topic, value, bytes, resolve, reject });
       if (this.pending.length >= (this.options.maxBatch ?? 200)) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), this.options.lingerMs);
     });

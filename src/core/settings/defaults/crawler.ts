@@ -81,6 +81,7 @@ export const crawlerFields = {
 
   // Added by this project (no equivalent in the original).
   LEASE_TIMEOUT: field.int({ min: 1 }),
+  LEASE_MAX_ATTEMPTS: field.int({ min: 1 }),
   QUEUE_WINDOW_MARGIN: field.float({ min: 0 }),
   QUEUE_ELASTIC: field.bool(),
   ALLOWED_ADDRESSES: field.addressList(),
@@ -171,6 +172,7 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   },
 
   LEASE_TIMEOUT: 60,
+  LEASE_MAX_ATTEMPTS: 3,
   QUEUE_WINDOW_MARGIN: 0.1,
   QUEUE_ELASTIC: false,
   ALLOWED_ADDRESSES: [],

@@ -9,13 +9,17 @@
 -- KEYS[4]  lease records, `<spiderid>:leased` (hash: lease id -> JSON record)
 -- KEYS[5]  lease expiries, `<spiderid>:leases` (sorted set: lease id -> expiry, seconds)
 -- KEYS[6]  crawl blacklist, `<spiderid>:blacklist` (set of `appid||crawlid`)
+-- KEYS[7]  attempts, `<spiderid>:attempts` (hash: SHA1 of a queue member -> leases of it that ended with
+--          no outcome: the crawler died, or hit an unexpected error)
 -- ARGV[1..6]  throttle: window, limit, moderate, elastic, elastic buffer, elastic ready (1/0 flags)
 -- ARGV[7]  unique id for the throttle hit
 -- ARGV[8]  lease id
 -- ARGV[9]  owner (crawler id)
 -- ARGV[10] lease length in seconds
--- Returns {status, value, now, dropped, score, left}:
---   ok        value = the leased member, score = its queue score (text), left = requests still queued
+-- Returns {status, value, now, dropped, score, left, attempts, attempts field}:
+--   ok        value = the leased member, score = its queue score (text), left = requests still queued,
+--             attempts = earlier leases of it that ended with no outcome, and when there were any, its
+--             field in KEYS[7] (the acknowledgement clears it)
 --   empty     the queue has nothing crawlable
 --   throttled / moderated   value = seconds until a lease may be allowed (-1 = never)
 --   dropped   counts requests of stopped or expired crawls removed from the head of the queue
@@ -62,4 +66,6 @@ redis.call('HSET', KEYS[4], ARGV[8], cjson.encode({
   queue = KEYS[3], score = head[2], item = head[1], owner = ARGV[9], expires = expiry,
 }))
 redis.call('ZADD', KEYS[5], string.format('%.6f', expiry), ARGV[8])
-return {'ok', head[1], now_text, dropped, head[2], redis.call('ZCARD', KEYS[3])}
+local field = redis.sha1hex(head[1])
+local attempts = tonumber(redis.call('HGET', KEYS[7], field) or '0')
+return {'ok', head[1], now_text, dropped, head[2], redis.call('ZCARD', KEYS[3]), attempts, attempts > 0 and field or ''}
