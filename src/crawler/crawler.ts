@@ -119,6 +119,9 @@ export class Crawler {
       maxRedirects: settings.REDIRECT_MAX_TIMES,
       onOutcome: ({ request, status }) => this.countStatus(status, request.url),
       outage: this.redisOutage,
+      // A page waits for Kafka at most half its lease, so no other crawler takes the request meanwhile.
+      publishPatienceMs: Math.min(30_000, settings.LEASE_TIMEOUT * 500),
+      probePublisher: () => options.bus.listTopics(),
     });
   }
 

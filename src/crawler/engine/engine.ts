@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { Backoff, OutageLog } from '../../core/backoff.js';
-import { errorMessage } from '../../core/errors.js';
+import { Backoff, OutageLog, pause } from '../../core/backoff.js';
+import { ConnectionError, errorMessage } from '../../core/errors.js';
 import { isStoreUnavailable } from '../../core/store/index.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
@@ -44,6 +44,17 @@ export interface EngineOptions {
   }) => void;
   /** Reports the store being unreachable once per outage (shared with the crawler's other loops). */
   outage?: OutageLog;
+  /**
+   * How long a downloaded page keeps trying to reach Kafka before its lease is handed back uncounted
+   * (default 30 s; keep it under LEASE_TIMEOUT so no other crawler takes the request meanwhile).
+   */
+  publishPatienceMs?: number;
+  /**
+   * Answers once Kafka takes records again (e.g. a metadata call). While a publish outage lasts the loop
+   * leases nothing, so the sites are not fetched for pages that could not be delivered; this decides when
+   * it resumes.
+   */
+  probePublisher?: () => Promise<unknown>;
 }
 
 /**
@@ -63,8 +74,12 @@ export class CrawlEngine {
   private wake: (() => void) | undefined;
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Kafka refusing pages: reported once per outage; while it lasts no new work is leased. */
+  private readonly publishOutage: OutageLog;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.publishOutage = new OutageLog(options.logger, 'Kafka', { level: 'error' });
+  }
 
   get inFlight(): number {
     return this.inflight.size;
@@ -124,6 +139,10 @@ export class CrawlEngine {
       try {
         // A turn can pass without a store call (nothing ready): only a reply proves the outage is over.
         if (outage.down) await frontier.probe();
+        if (this.publishOutage.down && !(await this.publisherBack())) {
+          await this.idle(backoff.next());
+          continue;
+        }
         await frontier.refreshQueues();
         const free = Math.min(
           this.options.concurrentRequests - this.downloading,
@@ -148,6 +167,22 @@ export class CrawlEngine {
         else logger.error('Crawl loop error, retrying', { error: errorMessage(err), retry_in_ms: delay });
         await this.idle(delay);
       }
+    }
+  }
+
+  /** During a publish outage: whether Kafka answers again (no probe configured: let one batch try). */
+  private async publisherBack(): Promise<boolean> {
+    if (!this.options.probePublisher) return this.inflight.size === 0;
+    return this.brokerAnswers();
+  }
+
+  private async brokerAnswers(): Promise<boolean> {
+    if (!this.options.probePublisher) return false;
+    try {
+      await this.options.probePublisher();
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -197,6 +232,17 @@ export class CrawlEngine {
     const url = lease.request.url;
     // Cut short by stop(): stop() hands the lease back as it was.
     if (this.stopping) return;
+    if (
+      err instanceof ConnectionError &&
+      err.code === 'SC_KAFKA_UNREACHABLE' &&
+      !(await this.brokerAnswers())
+    ) {
+      // Kafka, not the request, failed (the outage is logged once): hand it back uncounted, so an outage
+      // of any length never turns pages into failures. The loop leases nothing until Kafka answers. (A
+      // broker that answers yet refuses this page is counted below like any other error, so it ends.)
+      await frontier.returnLeases([lease]);
+      return;
+    }
     const attempts = (lease.attempts ?? 0) + 1;
     const maxAttempts = this.options.maxAttempts ?? 3;
     if (attempts < maxAttempts) {
@@ -324,9 +370,39 @@ export class CrawlEngine {
   }
 
   private async finish(lease: Lease, items: CrawlItem[], outcome: 'published' | 'failed'): Promise<void> {
-    const sent = await Promise.all(items.map((item) => this.options.publish(item)));
+    const sent = await Promise.all(items.map((item) => this.publishPatiently(item)));
     // A page published without its body (too large for Kafka) counts as a failure, as its record says.
     await this.options.frontier.ack(lease, sent.includes('too-large') ? 'failed' : outcome);
+  }
+
+  /**
+   * Publishes one item, riding out a short Kafka outage with backoff while the lease is held (each item on
+   * its own, so a page's items that already went out are not sent twice). Past the patience, or when the
+   * crawler stops, throws ConnectionError('SC_KAFKA_UNREACHABLE') and the lease goes back uncounted.
+   */
+  private async publishPatiently(item: CrawlItem): Promise<'published' | 'too-large' | void> {
+    const patience = this.options.publishPatienceMs ?? 30_000;
+    const deadline = Date.now() + patience;
+    const backoff = new Backoff({ initialMs: 250, maxMs: 5000 });
+    for (;;) {
+      try {
+        const sent = await this.options.publish(item);
+        this.publishOutage.recovered();
+        return sent;
+      } catch (err) {
+        const delay = backoff.next();
+        if (this.stopping || Date.now() + delay > deadline) {
+          this.publishOutage.failed(err, delay);
+          throw new ConnectionError(
+            'SC_KAFKA_UNREACHABLE',
+            `Kafka did not take the page within ${Math.round(patience / 1000)} s: ${errorMessage(err)}`,
+            { cause: err },
+          );
+        }
+        this.publishOutage.failed(err, delay);
+        await pause(delay, this.abort.signal);
+      }
+    }
   }
 
   /**
