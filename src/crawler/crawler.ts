@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
+import { registeredDomain } from '../core/domain.js';
 import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import { Heartbeat, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
+import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import type { CrawlerSettings } from '../core/settings/index.js';
 import { createWindowedStats, statsTimes, type WindowedStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
@@ -14,6 +16,11 @@ import { CrawlEngine } from './engine/engine.js';
 import { Fetcher } from './fetch/index.js';
 import { Frontier, type DomainThrottle } from './frontier/frontier.js';
 import { throttleName } from './frontier/keys.js';
+import { CrawlWatch } from './observe/crawl-watch.js';
+import { measuredFetcher } from './observe/measured-fetcher.js';
+import { CrawlerMetrics } from './observe/metrics.js';
+import { ProgressLog } from './observe/progress.js';
+import type { CrawlItem } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
 
@@ -31,6 +38,10 @@ export interface CrawlerOptions {
    * unsubscribe function. Used instead of ZooKeeper unless `zookeeper` is true.
    */
   configSource?: DomainConfigSource;
+  /** Serve /metrics, /healthz, /readyz on METRICS_HOST:METRICS_PORT (default true; standalone: false). */
+  metricsListener?: boolean;
+  /** Milliseconds between crawl-finished checks (default 5000; tests shorten it). */
+  crawlCheckMs?: number;
 }
 
 /** A followed domain config document (YAML, as in the ZooKeeper node). */
@@ -60,6 +71,12 @@ export class Crawler {
   /** Response-code hits not yet written, per status: written together every STATUS_FLUSH_MS. */
   private readonly pendingCodes = new Map<number, string[]>();
   private codeFlush: NodeJS.Timeout | undefined;
+  readonly metrics = new CrawlerMetrics();
+  readonly crawls: CrawlWatch;
+  readonly readiness: Readiness;
+  private readonly progress: ProgressLog;
+  private metricsListener: MetricsListener | undefined;
+  private running = false;
 
   constructor(private readonly options: CrawlerOptions) {
     const { settings, store, bus, logger } = options;
@@ -85,6 +102,31 @@ export class Crawler {
         ? undefined
         : (domain) => this.domainConfig.isBlacklisted(domain),
       logger,
+      observer: {
+        enqueued: (requests, statuses) => {
+          this.metrics.enqueued(statuses);
+          statuses.forEach((status, i) => {
+            if (status !== 'queued') return;
+            const { url, meta } = requests[i]!.request;
+            const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.spiderName;
+            if (spiderid !== this.spiderName) return;
+            const queue = `${spiderid}:${registeredDomain(url)}:queue`;
+            this.crawls.seen(String(meta.appid), String(meta.crawlid), queue, false);
+          });
+        },
+        throttled: (count) => this.metrics.throttled(count),
+        dropped: (count) => this.metrics.droppedFromQueues(count),
+      },
+    });
+    this.crawls = new CrawlWatch({
+      store,
+      spiderid: this.spiderName,
+      logger,
+      ttlSeconds: Math.max(settings.DUPEFILTER_TIMEOUT, 86_400),
+      announce: (message) =>
+        bus.send(`${settings.KAFKA_TOPIC_PREFIX}.outbound_firehose`, [JSON.stringify(message)]),
+      onFinished: () => this.metrics.crawlFinished(),
+      ...(options.crawlCheckMs ? { checkMs: options.crawlCheckMs } : {}),
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.
     this.fetcher = new Fetcher({ ...settings, REDIRECT_ENABLED: false }, { logger });
@@ -99,9 +141,9 @@ export class Crawler {
     });
     this.engine = new CrawlEngine({
       frontier: this.frontier,
-      fetcher: fetcherPort(this.fetcher),
+      fetcher: measuredFetcher(fetcherPort(this.fetcher), this.metrics),
       parser: spiderParser(spider),
-      publish: (item) => this.pipeline.publish(item),
+      publish: (item) => this.publish(item),
       logger,
       concurrentRequests: settings.CONCURRENT_REQUESTS,
       concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
@@ -109,7 +151,27 @@ export class Crawler {
       retryHttpCodes: settings.RETRY_HTTP_CODES,
       followRedirects: settings.REDIRECT_ENABLED,
       maxRedirects: settings.REDIRECT_MAX_TIMES,
-      onOutcome: ({ request, status }) => this.countStatus(status, request.url),
+      onOutcome: ({ request, status, retried }) => {
+        if (retried) this.metrics.retried();
+        this.countStatus(status, request.url);
+      },
+    });
+    this.progress = new ProgressLog({
+      store,
+      logger,
+      metrics: this.metrics,
+      watch: this.crawls,
+      spiderid: this.spiderName,
+      intervalSeconds: settings.LOGSTATS_INTERVAL,
+      queueKeys: () => this.frontier.knownQueueKeys(),
+      leasesHeld: () => this.frontier.heldCount,
+    });
+    this.readiness = new Readiness({
+      redis: () => store.ping(),
+      kafka: () => bus.listTopics().then(() => true),
+      ...(this.options.zookeeper || (!options.configSource && settings.ZOOKEEPER_HOSTS)
+        ? { zookeeper: () => this.watcher?.ping() ?? Promise.resolve(false) }
+        : {}),
     });
   }
 
@@ -150,9 +212,26 @@ export class Crawler {
       logger,
     );
     this.heartbeat.start();
-    this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () => this.frontier.reapExpired());
+    this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () =>
+      this.frontier.reapExpired().then((n) => this.metrics.reaped(n)),
+    );
     if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
     this.engine.start();
+    this.running = true;
+    this.metrics.watch({
+      leasesHeld: () => this.frontier.heldCount,
+      queuesKnown: () => this.frontier.knownQueues,
+    });
+    this.crawls.start();
+    this.progress.start();
+    if (this.options.metricsListener ?? true)
+      this.metricsListener = await startMetricsListener({
+        component: 'crawler',
+        host: settings.METRICS_HOST,
+        port: settings.METRICS_PORT,
+        health: { live: () => this.running, readiness: this.readiness },
+        logger,
+      });
     logger.info('Crawler started', { spiderid: this.spiderName, id: this.id });
   }
 
@@ -165,7 +244,9 @@ export class Crawler {
     logger.info('Closing Spider', { spiderid: this.spiderName });
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.progress.stop();
     const returned = await this.engine.stop(graceSeconds * 1000);
+    this.running = false;
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
     await this.pipeline.flush();
     await this.flushStatusCounts();
@@ -174,6 +255,29 @@ export class Crawler {
     this.unsubscribeConfig?.();
     for (const s of this.codeStats.values()) s.stop();
     await this.fetcher.close();
+    await this.crawls.stop();
+    this.metrics.unwatch();
+    await this.metricsListener?.close();
+    this.progress.logSummary();
+  }
+
+  /** Port of the /metrics listener, when it runs. */
+  get metricsPort(): number | undefined {
+    return this.metricsListener?.port;
+  }
+
+  /** Publishes a page or failure record, counting it and noting its crawl's activity. */
+  private async publish(item: CrawlItem): Promise<void> {
+    const failure = (item as { error?: { reason?: unknown } }).error;
+    try {
+      await this.pipeline.publish(item);
+    } catch (err) {
+      this.metrics.publishFailed();
+      throw err;
+    }
+    this.metrics.published(failure ? String(failure.reason) : undefined);
+    const domain = registeredDomain(item.url);
+    this.crawls.seen(item.appid, item.crawlid, domain ? `${this.spiderName}:${domain}:queue` : undefined);
   }
 
   get inFlight(): number {

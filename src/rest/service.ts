@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bus } from '../core/bus/index.js';
 import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
+import { Readiness } from '../core/metrics/index.js';
 import type { RestSettings } from '../core/settings/index.js';
 import type { Store } from '../core/store/index.js';
 import { buildRestApp } from './app.js';
@@ -45,6 +46,14 @@ export class RestService {
   readonly replies: ReplyRouter;
   private heartbeat: Heartbeat | undefined;
   private closed = false;
+  /** Redis and Kafka as the service's own connection checks see them (`/readyz`). */
+  readonly readiness = new Readiness(
+    {
+      redis: () => Promise.resolve(this.redis.connected),
+      kafka: () => Promise.resolve(this.kafka.connected),
+    },
+    { cacheMs: 500 },
+  );
 
   constructor(private readonly options: RestServiceOptions) {
     const { settings, logger } = options;
@@ -81,6 +90,7 @@ export class RestService {
       replies: this.replies,
       health: () => this.health(),
       feedValidator: new FeedValidator(),
+      observability: { live: () => !this.closed, readiness: this.readiness },
     });
   }
 

@@ -41,6 +41,18 @@ export interface FrontierOptions {
    */
   refuseDomain?: (domain: string) => boolean;
   logger: Logger;
+  /** Told what became of requests, for metrics and progress (no Redis work of its own). */
+  observer?: FrontierObserver;
+}
+
+/** What the frontier reports as it goes (the crawler's metrics and crawl tracking listen). */
+export interface FrontierObserver {
+  /** Each enqueue batch's requests, their statuses, and the queue key each went to (or would have). */
+  enqueued?(requests: readonly { request: QueuedRequest }[], statuses: readonly EnqueueStatus[]): void;
+  /** Lease attempts the cluster-wide throttle refused. */
+  throttled?(count: number): void;
+  /** Requests of stopped or expired crawls dropped off queue heads. */
+  dropped?(count: number): void;
 }
 
 export interface Lease {
@@ -136,6 +148,16 @@ export class Frontier {
 
   get knownQueues(): number {
     return this.queues.size;
+  }
+
+  /** How many leases this crawler holds now (no copy, for metrics). */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** The keys of the queues this crawler knows (for the backlog in the progress line). */
+  knownQueueKeys(): string[] {
+    return [...this.queues.keys()];
   }
 
   /** SCANs for this spider's queues when the refresh interval passed (or when forced). */
@@ -323,6 +345,8 @@ export class Frontier {
     const replies = await pipe.exec();
     const leases: Lease[] = [];
     const settled = new Set<KnownQueue>();
+    let throttled = 0;
+    let droppedTotal = 0;
     replies.forEach((reply, i) => {
       const { q, id } = attempts[i]!;
       if (reply instanceof Error) {
@@ -330,6 +354,8 @@ export class Frontier {
         return;
       }
       const [status, value, , dropped, , left] = reply as [string, string, string, number, string, number?];
+      droppedTotal += Number(dropped) || 0;
+      if (status !== 'ok' && status !== 'empty') throttled++;
       if (Number(dropped) > 0)
         this.options.logger.debug('Dropped requests of stopped or expired crawls', { queue: q.key, dropped });
       if (status === 'ok') {
@@ -375,6 +401,8 @@ export class Frontier {
         }
       }
     });
+    if (throttled > 0) this.options.observer?.throttled?.(throttled);
+    if (droppedTotal > 0) this.options.observer?.dropped?.(droppedTotal);
     return leases;
   }
 
@@ -513,7 +541,10 @@ export class Frontier {
         ],
       );
     }
-    if (sent.length === 0) return statuses;
+    if (sent.length === 0) {
+      this.options.observer?.enqueued?.(requests, statuses);
+      return statuses;
+    }
     const replies = await pipe.exec();
     sent.forEach(({ at, queue, seen }, i) => {
       const reply = replies[i];
@@ -524,6 +555,7 @@ export class Frontier {
       // Every answer but these two means the fingerprint went into the filter.
       if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
     });
+    this.options.observer?.enqueued?.(requests, statuses);
     return statuses;
   }
 

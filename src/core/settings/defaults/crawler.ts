@@ -84,6 +84,9 @@ export const crawlerFields = {
   QUEUE_ELASTIC: field.bool(),
   ALLOWED_ADDRESSES: field.addressList(),
   DNS_OVERRIDES: field.addressMap(),
+  METRICS_PORT: field.int({ min: 0, max: 65535 }),
+  METRICS_HOST: field.string(),
+  LOGSTATS_INTERVAL: field.float({ min: 0 }),
 };
 
 export type CrawlerSettings = SettingsOf<typeof crawlerFields>;
@@ -169,4 +172,7 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   QUEUE_ELASTIC: false,
   ALLOWED_ADDRESSES: [],
   DNS_OVERRIDES: {},
+  METRICS_PORT: 9410,
+  METRICS_HOST: '127.0.0.1',
+  LOGSTATS_INTERVAL: 60,
 };
