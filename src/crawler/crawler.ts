@@ -17,6 +17,8 @@ import { Fetcher } from './fetch/index.js';
 import { Frontier, type DomainThrottle } from './frontier/frontier.js';
 import { throttleName } from './frontier/keys.js';
 import { CrawlWatch } from './observe/crawl-watch.js';
+import { FailureLog } from './observe/failure-log.js';
+import { publishDomainConfig } from './observe/domain-config-copy.js';
 import { measuredFetcher } from './observe/measured-fetcher.js';
 import { CrawlerMetrics } from './observe/metrics.js';
 import { ProgressLog } from './observe/progress.js';
@@ -74,6 +76,7 @@ export class Crawler {
   readonly metrics = new CrawlerMetrics();
   readonly crawls: CrawlWatch;
   readonly readiness: Readiness;
+  private readonly failures: FailureLog;
   private readonly progress: ProgressLog;
   private metricsListener: MetricsListener | undefined;
   private running = false;
@@ -156,6 +159,7 @@ export class Crawler {
         this.countStatus(status, request.url);
       },
     });
+    this.failures = new FailureLog(store, this.spiderName, Math.max(settings.DUPEFILTER_TIMEOUT, 86_400));
     this.progress = new ProgressLog({
       store,
       logger,
@@ -203,7 +207,7 @@ export class Crawler {
     if (this.options.zookeeper ?? (!configSource && Boolean(settings.ZOOKEEPER_HOSTS)))
       await this.watchZookeeper();
     else if (configSource)
-      this.unsubscribeConfig = configSource.subscribe((contents) => void this.domainConfig.apply(contents));
+      this.unsubscribeConfig = configSource.subscribe((contents) => this.applyConfig(contents));
     this.heartbeat = new Heartbeat(
       store,
       `stats:crawler:${hostname()}:${this.spiderName}:${this.id}`,
@@ -256,9 +260,16 @@ export class Crawler {
     for (const s of this.codeStats.values()) s.stop();
     await this.fetcher.close();
     await this.crawls.stop();
+    await this.failures.flush();
     this.metrics.unwatch();
     await this.metricsListener?.close();
     this.progress.logSummary();
+  }
+
+  /** Applies a domain config document, and copies it to Redis for the dashboard. */
+  private applyConfig(contents: string): void {
+    void this.domainConfig.apply(contents);
+    void publishDomainConfig(this.options.store, contents);
   }
 
   /** Port of the /metrics listener, when it runs. */
@@ -276,6 +287,7 @@ export class Crawler {
       throw err;
     }
     this.metrics.published(failure ? String(failure.reason) : undefined);
+    if (failure) this.failures.record(item.appid, item.crawlid, String(failure.reason), item.url);
     const domain = registeredDomain(item.url);
     this.crawls.seen(item.appid, item.crawlid, domain ? `${this.spiderName}:${domain}:queue` : undefined);
   }
@@ -315,7 +327,7 @@ export class Crawler {
       filepath: path,
       ensure: true,
       validInit: false,
-      configHandler: (contents) => void this.domainConfig.apply(contents),
+      configHandler: (contents) => this.applyConfig(contents),
       errorHandler: (message) =>
         logger.warning('Zookeeper watcher problem, keeping the last config', { error: message }),
     });

@@ -13,6 +13,7 @@ import { indexBody, type IndexBody } from './health.js';
 import { KafkaLink } from './kafka-link.js';
 import { RedisLink } from './redis-link.js';
 import { ReplyRouter } from './replies.js';
+import { registerDashboard } from './ui/routes.js';
 
 export interface RestServiceOptions {
   settings: RestSettings;
@@ -92,6 +93,7 @@ export class RestService {
       feedValidator: new FeedValidator(),
       observability: { live: () => !this.closed, readiness: this.readiness },
     });
+    if (settings.REST_UI_ENABLED) registerDashboard(this.app, { settings, store: () => this.redis.store });
   }
 
   get settings(): RestSettings {
