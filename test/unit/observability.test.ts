@@ -206,3 +206,77 @@ describe('metrics listener', () => {
     });
   });
 });
+
+describe('dashboard access', () => {
+  async function service(overrides: Record<string, unknown>) {
+    const { RestService } = await import('../../src/rest/service.js');
+    const { resolveSettings } = await import('../../src/core/settings/index.js');
+    const { MemoryStore, MemoryEngine } = await import('../../src/core/store/index.js');
+    const { MemoryBus, MemoryBroker } = await import('../../src/core/bus/index.js');
+    const engine = new MemoryEngine();
+    const broker = new MemoryBroker();
+    const rest = new RestService({
+      settings: resolveSettings('rest', {
+        env: {},
+        overrides: { FLASK_LOGGING_ENABLED: false, ...overrides },
+      }),
+      logger: captureLogger('rest', 'CRITICAL').logger,
+      connectStore: () => Promise.resolve(new MemoryStore(engine)),
+      connectBus: () => Promise.resolve(new MemoryBus(broker)),
+    });
+    rest.start();
+    await rest.connected();
+    return rest;
+  }
+  const basic = (user: string, password: string) => ({
+    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+  });
+
+  it('asks for the configured user, serves the page and uPlot from the package, keeps probes open', async () => {
+    const rest = await service({ REST_UI_USER: 'ops', REST_UI_PASSWORD: 'secret' });
+    try {
+      const denied = await rest.app.inject({ url: '/ui/' });
+      expect(denied.statusCode).toBe(401);
+      expect(denied.headers['www-authenticate']).toContain('Basic');
+      expect((await rest.app.inject({ url: '/ui/', headers: basic('ops', 'wrong') })).statusCode).toBe(401);
+      const page = await rest.app.inject({ url: '/ui/', headers: basic('ops', 'secret') });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<script src="uplot.js"></script>');
+      const uplot = await rest.app.inject({ url: '/ui/uplot.js', headers: basic('ops', 'secret') });
+      expect(uplot.headers['content-type']).toContain('javascript');
+      expect(uplot.body).toContain('uPlot');
+      const overview = await rest.app.inject({ url: '/ui/api/overview', headers: basic('ops', 'secret') });
+      expect(overview.json()).toMatchObject({ components: [{ kind: 'rest', id: rest.id }] });
+      expect((await rest.app.inject({ url: '/ui' })).statusCode).toBe(401);
+      expect((await rest.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await rest.close();
+    }
+  });
+
+  it('with API keys: the dashboard takes a key as the password, /metrics needs a key, /readyz does not', async () => {
+    const rest = await service({ REST_API_KEYS: ['k1'] });
+    try {
+      expect((await rest.app.inject({ url: '/ui/api/crawls' })).statusCode).toBe(401);
+      expect((await rest.app.inject({ url: '/ui/api/crawls', headers: basic('any', 'k1') })).statusCode).toBe(
+        200,
+      );
+      expect((await rest.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+      expect((await rest.app.inject({ url: '/metrics', headers: { 'x-api-key': 'k1' } })).statusCode).toBe(
+        200,
+      );
+      expect((await rest.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+      // Actions go through /feed with the service's own key.
+      const feed = await rest.app.inject({
+        method: 'POST',
+        url: '/ui/api/feed',
+        headers: { ...basic('any', 'k1'), 'content-type': 'application/json' },
+        payload: JSON.stringify({ url: 'http://example.com', appid: 'dashboard', crawlid: 'abc123' }),
+      });
+      expect(feed.statusCode, feed.body).toBe(200);
+      expect(feed.json()).toMatchObject({ status: 'SUCCESS' });
+    } finally {
+      await rest.close();
+    }
+  });
+});
