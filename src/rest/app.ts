@@ -1,7 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logging/index.js';
-import type { HealthSource } from '../core/metrics/index.js';
 import type { RestSettings } from '../core/settings/index.js';
 import type { JsonObject } from '../kafka-monitor/validator.js';
 import { fail, failure, REST_MESSAGES, ok, type Answer } from './envelope.js';
@@ -16,7 +15,7 @@ import {
   CORS_MAX_AGE_SECONDS,
   CorsPolicy,
 } from './protection.js';
-import { OPEN_PATHS, registerObservability } from './observability.js';
+import { OPEN_PATHS, registerObservability, type RestObservability } from './observability.js';
 import type { RedisLink } from './redis-link.js';
 import type { ReplyRouter } from './replies.js';
 import { requestJson } from './request-json.js';
@@ -32,7 +31,7 @@ export interface RestAppDeps {
   health: () => IndexBody;
   feedValidator?: FeedValidator;
   /** /metrics, /healthz, /readyz and request counts (the service passes them). */
-  observability?: HealthSource;
+  observability?: RestObservability;
 }
 
 const send = (reply: FastifyReply, answer: Answer): FastifyReply => reply.code(answer.code).send(answer.body);

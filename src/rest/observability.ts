@@ -9,7 +9,17 @@ export const OPEN_PATHS = new Set(['/', '/healthz', '/readyz']);
  * `/readyz` on the REST port, and `scrapy_cluster_rest_requests_total{route,status}`. The route label is
  * the matched route pattern (`/feed`, `/poll`, `/ui/api/crawls`), or `unmatched`: never the raw URL.
  */
-export function registerObservability(app: FastifyInstance, health: HealthSource): void {
+/** Answers by status class since start, for the shutdown summary. */
+export interface RequestTally {
+  total: number;
+  byClass: Record<string, number>;
+}
+
+export interface RestObservability extends HealthSource {
+  tally?: RequestTally;
+}
+
+export function registerObservability(app: FastifyInstance, health: RestObservability): void {
   const requests = counter<'route' | 'status'>({
     name: 'rest_requests_total',
     help: 'HTTP requests answered, by route pattern and status code.',
@@ -24,6 +34,11 @@ export function registerObservability(app: FastifyInstance, health: HealthSource
       children.set(route, byStatus);
     }
     byStatus.inc(reply.statusCode);
+    if (health.tally) {
+      health.tally.total++;
+      const klass = `${Math.floor(reply.statusCode / 100)}xx`;
+      health.tally.byClass[klass] = (health.tally.byClass[klass] ?? 0) + 1;
+    }
   });
   for (const path of ['/metrics', '/healthz', '/readyz']) {
     app.get(path, async (_request, reply) => {

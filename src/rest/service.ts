@@ -47,6 +47,7 @@ export class RestService {
   readonly replies: ReplyRouter;
   private heartbeat: Heartbeat | undefined;
   private closed = false;
+  private readonly tally = { total: 0, byClass: {} as Record<string, number> };
   /** Redis and Kafka as the service's own connection checks see them (`/readyz`). */
   readonly readiness = new Readiness(
     {
@@ -91,7 +92,7 @@ export class RestService {
       replies: this.replies,
       health: () => this.health(),
       feedValidator: new FeedValidator(),
-      observability: { live: () => !this.closed, readiness: this.readiness },
+      observability: { live: () => !this.closed, readiness: this.readiness, tally: this.tally },
     });
     if (settings.REST_UI_ENABLED) registerDashboard(this.app, { settings, store: () => this.redis.store });
   }
@@ -136,7 +137,16 @@ export class RestService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.options.logger.info('Closing Rest service');
+    const { logger } = this.options;
+    logger.info('Closing Rest service');
+    const classes = Object.entries(this.tally.byClass)
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ');
+    logger.info(
+      `Rest service stats: ${this.tally.total} requests (${classes || 'none'}) in ${Math.round((Date.now() - this.startedAt) / 1000)} s`,
+      { requests: this.tally.total, by_status: this.tally.byClass },
+    );
     await this.app.close();
     await this.kafka.close();
     await this.heartbeat?.stop();

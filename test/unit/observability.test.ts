@@ -208,6 +208,7 @@ describe('metrics listener', () => {
 });
 
 describe('dashboard access', () => {
+  const { logger: restLogger, lines: restLines } = captureLogger('rest', 'INFO');
   async function service(overrides: Record<string, unknown>) {
     const { RestService } = await import('../../src/rest/service.js');
     const { resolveSettings } = await import('../../src/core/settings/index.js');
@@ -220,7 +221,7 @@ describe('dashboard access', () => {
         env: {},
         overrides: { FLASK_LOGGING_ENABLED: false, ...overrides },
       }),
-      logger: captureLogger('rest', 'CRITICAL').logger,
+      logger: restLogger,
       connectStore: () => Promise.resolve(new MemoryStore(engine)),
       connectBus: () => Promise.resolve(new MemoryBus(broker)),
     });
@@ -278,5 +279,8 @@ describe('dashboard access', () => {
     } finally {
       await rest.close();
     }
+    // The shutdown summary counts every answer by status class (the forwarded /feed too).
+    const summary = restLines.filter((l) => String(l.message).startsWith('Rest service stats: ')).at(-1);
+    expect(summary).toMatchObject({ requests: 7, by_status: { '2xx': 5, '4xx': 2 } });
   });
 });
