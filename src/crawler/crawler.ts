@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { registeredDomain } from '../core/domain.js';
 import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import { Heartbeat, newProcessId } from '../core/heartbeat.js';
@@ -22,6 +21,7 @@ import { publishDomainConfig } from './observe/domain-config-copy.js';
 import { measuredFetcher } from './observe/measured-fetcher.js';
 import { CrawlerMetrics } from './observe/metrics.js';
 import { ProgressLog } from './observe/progress.js';
+import { queueOf } from './observe/queue-of.js';
 import type { CrawlItem } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
@@ -113,8 +113,7 @@ export class Crawler {
             const { url, meta } = requests[i]!.request;
             const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.spiderName;
             if (spiderid !== this.spiderName) return;
-            const queue = `${spiderid}:${registeredDomain(url)}:queue`;
-            this.crawls.seen(String(meta.appid), String(meta.crawlid), queue, false);
+            this.crawls.seen(String(meta.appid), String(meta.crawlid), queueOf(spiderid, url), false);
           });
         },
         throttled: (count) => this.metrics.throttled(count),
@@ -288,8 +287,7 @@ export class Crawler {
     }
     this.metrics.published(failure ? String(failure.reason) : undefined);
     if (failure) this.failures.record(item.appid, item.crawlid, String(failure.reason), item.url);
-    const domain = registeredDomain(item.url);
-    this.crawls.seen(item.appid, item.crawlid, domain ? `${this.spiderName}:${domain}:queue` : undefined);
+    this.crawls.seen(item.appid, item.crawlid, queueOf(this.spiderName, item.url));
   }
 
   get inFlight(): number {

@@ -55,6 +55,8 @@ export class CrawlWatch {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly checkMs: number;
+  /** The crawl seen last: pages mostly come in runs of one crawl. */
+  private last: { id: string; crawl: TrackedCrawl } | undefined;
 
   constructor(private readonly options: CrawlWatchOptions) {
     this.checkMs = options.checkMs ?? 5000;
@@ -63,11 +65,12 @@ export class CrawlWatch {
   /** A page or failure of the crawl was handled here; `queue` is the domain queue it came from or went to. */
   seen(appid: string, crawlid: string, queue: string | undefined, page = true): void {
     const id = `${appid}\u0000${crawlid}`;
-    let crawl = this.crawls.get(id);
+    let crawl = this.last?.id === id ? this.last.crawl : this.crawls.get(id);
     if (!crawl) {
       crawl = { appid, crawlid, lastActivity: 0, newQueues: new Set(), idleSince: undefined, pages: 0 };
       this.crawls.set(id, crawl);
     }
+    this.last = { id, crawl };
     crawl.lastActivity = Date.now();
     crawl.idleSince = undefined;
     if (page) crawl.pages++;
@@ -109,7 +112,7 @@ export class CrawlWatch {
     for (const [id, crawl] of this.crawls) {
       const idle = now - crawl.lastActivity >= this.checkMs;
       if (idle && now - crawl.lastActivity > ttlSeconds * 1000) {
-        this.crawls.delete(id);
+        this.forget(id);
         continue;
       }
       if (!idle && crawl.newQueues.size === 0) continue;
@@ -139,15 +142,20 @@ export class CrawlWatch {
       const reply = replies[i];
       if (reply instanceof Error || !Array.isArray(reply)) return;
       const [state, ...rest] = reply as [string, ...unknown[]];
-      if (state === 'announced') this.crawls.delete(id);
+      if (state === 'announced') this.forget(id);
       else if (state === 'idle') crawl.idleSince ??= now;
       else if (state === 'pending' || state === 'unknown') crawl.idleSince = undefined;
       else if (state === 'finished') {
-        this.crawls.delete(id);
+        this.forget(id);
         announcements.push(this.finished(crawl, rest as string[]));
       }
     });
     await Promise.all(announcements);
+  }
+
+  private forget(id: string): void {
+    this.crawls.delete(id);
+    if (this.last?.id === id) this.last = undefined;
   }
 
   private async finished(crawl: TrackedCrawl, statsPairs: string[]): Promise<void> {
