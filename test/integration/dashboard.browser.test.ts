@@ -124,10 +124,20 @@ describe('dashboard in headless Chromium', () => {
       'published pages on the page',
     );
     const published = Number((await row.locator('td.published').textContent())!.replace(/,/g, ''));
-    const pending = (await row.locator('td.pending').textContent())!;
-    console.log(`dashboard: crawl ${crawlid} shows ${published} published, ${pending} pending`);
     expect(await row.textContent()).toContain(`uitest / ${crawlid}`);
-    expect(await row.locator('td.state').textContent()).toBe('running');
+    // The crawl's queues are recorded within a second or two: then it shows as running, with work pending.
+    await waitFor(
+      async () =>
+        (await row
+          .locator('td.state')
+          .textContent({ timeout: 1000 })
+          .catch(() => '')) === 'running',
+      30_000,
+      'the crawl shown as running',
+    );
+    const pending = (await row.locator('td.pending').textContent())!;
+    console.log(`dashboard: crawl ${crawlid} shows ${published}+ published, ${pending} pending`);
+    expect(pending === 'many' || Number(pending.replace(/,/g, '')) > 0).toBe(true);
 
     // One row per running component of this process, with its id.
     for (const [kind, id] of [
@@ -154,6 +164,11 @@ describe('dashboard in headless Chromium', () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    // The same page on a desktop screen, for the docs.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.waitForTimeout(2500);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-desktop.png') });
+    await page.setViewportSize({ width: 412, height: 915 });
 
     // Stop from the page: the Redis Monitor's reply appears, and the crawl's queue empties.
     await row.locator('button.stop').click();

@@ -6,6 +6,8 @@ import { crawlFinished } from './scripts.js';
 
 /** Most members the finish check reads from one queue; a longer queue still has work for some crawl. */
 const SCAN_LIMIT = 1000;
+/** Longest wait before a crawl's newly seen queues are recorded in Redis. */
+const RECORD_MS = 1000;
 
 interface TrackedCrawl {
   appid: string;
@@ -57,6 +59,7 @@ export class CrawlWatch {
   private readonly checkMs: number;
   /** The crawl seen last: pages mostly come in runs of one crawl. */
   private last: { id: string; crawl: TrackedCrawl } | undefined;
+  private lastCheck = 0;
 
   constructor(private readonly options: CrawlWatchOptions) {
     this.checkMs = options.checkMs ?? 5000;
@@ -88,13 +91,18 @@ export class CrawlWatch {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch((err: unknown) =>
-          this.options.logger.debug('Crawl finish check failed', { error: errorMessage(err) }),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.checkMs);
+    // New queues are recorded within a second (the dashboard's pending counts read them); the finish
+    // checks run once per check period.
+    this.timer = setInterval(
+      () => {
+        this.running ??= this.tick()
+          .catch((err: unknown) =>
+            this.options.logger.debug('Crawl finish check failed', { error: errorMessage(err) }),
+          )
+          .finally(() => (this.running = undefined));
+      },
+      Math.min(this.checkMs, RECORD_MS),
+    );
     this.timer.unref();
   }
 
@@ -104,9 +112,11 @@ export class CrawlWatch {
     await this.running;
   }
 
-  /** One check of every tracked crawl, in one pipeline. */
+  /** One pass over the tracked crawls (records new queues; checks idle ones when a period passed), one pipeline. */
   async tick(now = Date.now()): Promise<void> {
     const { store, spiderid, ttlSeconds } = this.options;
+    const checkDue = now - this.lastCheck >= this.checkMs - 50;
+    if (checkDue) this.lastCheck = now;
     const batch: { id: string; crawl: TrackedCrawl }[] = [];
     const pipe = store.pipeline();
     for (const [id, crawl] of this.crawls) {
@@ -115,12 +125,13 @@ export class CrawlWatch {
         this.forget(id);
         continue;
       }
-      if (!idle && crawl.newQueues.size === 0) continue;
-      const mode = !idle
-        ? 'record'
-        : crawl.idleSince !== undefined && now - crawl.idleSince >= 2 * this.checkMs
-          ? 'claim'
-          : 'check';
+      if ((!idle || !checkDue) && crawl.newQueues.size === 0) continue;
+      const mode =
+        !idle || !checkDue
+          ? 'record'
+          : crawl.idleSince !== undefined && now - crawl.idleSince >= 2 * this.checkMs
+            ? 'claim'
+            : 'check';
       const queues = [...crawl.newQueues];
       crawl.newQueues.clear();
       batch.push({ id, crawl });

@@ -47,7 +47,11 @@
             { label: 'failures/s', stroke: '#dc2626', width: 2 },
           ],
           axes: [{}, { label: 'per second' }],
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+          scales: {
+            // The last 5 minutes, even with a single sample so far.
+            x: { time: true, range: (_u, _min, max) => [(max || Date.now() / 1000) - 300, max || Date.now() / 1000] },
+            y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+          },
         },
         data,
         el,
