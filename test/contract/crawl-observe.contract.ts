@@ -42,10 +42,10 @@ export function crawlObserveContract(name: string, open: () => Promise<Store>): 
         JSON.stringify({ queue, item: member('c1', 9), owner: 'x' }),
       );
       // Recording the queues, then checking.
-      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'record', 1000, 60, queue])).toEqual([
-        'recorded',
-      ]);
-      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'check', 1000, 60])).toEqual([
+      expect(
+        await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'record', 1000, 100000, 60, queue]),
+      ).toEqual(['recorded']);
+      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'check', 1000, 100000, 60])).toEqual([
         'pending',
         3,
       ]);
@@ -53,20 +53,30 @@ export function crawlObserveContract(name: string, open: () => Promise<Store>): 
       await store.call('ZREM', queue, member('c1', 1), child('c1', 2));
       await store.call('HDEL', `${sp}:leased`, 'l1');
       await store.call('HINCRBY', `crawlstats:${sp}:app:c1`, 'published', 3);
-      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'check', 1000, 60, other])).toEqual([
-        'idle',
-      ]);
-      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'claim', 1000, 60])).toEqual([
+      expect(
+        await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'check', 1000, 100000, 60, other]),
+      ).toEqual(['idle']);
+      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'claim', 1000, 100000, 60])).toEqual([
         'finished',
         'published',
         '3',
       ]);
-      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'claim', 1000, 60])).toEqual([
+      expect(await store.run(crawlFinished, keys('c1'), ['app', 'c1', 'claim', 1000, 100000, 60])).toEqual([
         'announced',
       ]);
       // c2 shares a queue longer than the limit: not decided.
-      await store.run(crawlFinished, keys('c2'), ['app', 'c2', 'record', 1000, 60, queue]);
-      expect(await store.run(crawlFinished, keys('c2'), ['app', 'c2', 'check', 0, 60])).toEqual(['unknown']);
+      await store.run(crawlFinished, keys('c2'), ['app', 'c2', 'record', 1000, 100000, 60, queue]);
+      expect(await store.run(crawlFinished, keys('c2'), ['app', 'c2', 'check', 0, 100000, 60])).toEqual([
+        'unknown',
+      ]);
+      // Within the per-queue limit but past the total budget: not decided either.
+      expect(await store.run(crawlFinished, keys('c2'), ['app', 'c2', 'check', 1000, 0, 60])).toEqual([
+        'unknown',
+      ]);
+      expect(await store.run(crawlFinished, keys('c2'), ['app', 'c2', 'check', 1000, 1, 60])).toEqual([
+        'pending',
+        1,
+      ]);
     });
 
     it('pages through domain queues and reads crawls and components for the dashboard', async () => {

@@ -6,6 +6,8 @@ import { crawlFinished } from './scripts.js';
 
 /** Most members the finish check reads from one queue; a longer queue still has work for some crawl. */
 const SCAN_LIMIT = 1000;
+/** Most members one finish check reads in all (bounds the script's time in Redis). */
+const SCAN_BUDGET = 50_000;
 /** Longest wait before a crawl's newly seen queues are recorded in Redis. */
 const RECORD_MS = 1000;
 
@@ -143,7 +145,7 @@ export class CrawlWatch {
           K.crawlStats(spiderid, crawl.appid, crawl.crawlid),
           `crawlfinished:${spiderid}:${crawl.appid}:${crawl.crawlid}`,
         ],
-        [crawl.appid, crawl.crawlid, mode, SCAN_LIMIT, ttlSeconds, ...queues],
+        [crawl.appid, crawl.crawlid, mode, SCAN_LIMIT, SCAN_BUDGET, ttlSeconds, ...queues],
       );
     }
     if (batch.length === 0) return;

@@ -8,9 +8,16 @@ export const crawlFinished = defineScript({
   numKeys: 4,
   file: new URL('./lua/crawl-finished.lua', import.meta.url),
   memory: (call, [leasedKey, queuesKey, statsKey, markerKey], argv): Reply => {
-    const [appid, crawlid, mode, limitText, ttl] = argv as [string, string, string, string, string];
-    if (argv.length >= 6) {
-      for (const queue of argv.slice(5)) call('SADD', queuesKey!, queue);
+    const [appid, crawlid, mode, limitText, budgetText, ttl] = argv as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    if (argv.length >= 7) {
+      for (const queue of argv.slice(6)) call('SADD', queuesKey!, queue);
       call('EXPIRE', queuesKey!, ttl);
     }
     if (mode === 'record') return ['recorded'];
@@ -30,9 +37,11 @@ export const crawlFinished = defineScript({
       }
     }
     const limit = Number(limitText);
+    let budget = Number(budgetText);
     for (const queue of call('SMEMBERS', queuesKey!) as string[]) {
       const size = call('ZCARD', queue) as number;
-      if (size > limit) return ['unknown'];
+      budget -= size;
+      if (size > limit || budget < 0) return ['unknown'];
       if (size > 0)
         for (const member of call('ZRANGE', queue, 0, -1) as string[]) if (ours(member)) pending++;
     }

@@ -10,6 +10,8 @@ const SCAN_COUNT = 1000;
 const MAX_CRAWLS = 50;
 /** The pending count reads at most this many members of one queue, else says "many". */
 const PENDING_SCAN_LIMIT = 200;
+/** ...and at most this many in all per crawl, so a refresh costs Redis a few milliseconds at most. */
+const PENDING_SCAN_BUDGET = 5000;
 
 export interface Component {
   kind: string;
@@ -174,7 +176,7 @@ export class DashboardData {
   /** The crawls with accounting, most recent first, with pending counts, finished flags and failures. */
   crawls(): Promise<CrawlRow[]> {
     this.viewed();
-    return this.cached('crawls', 2000, () => this.loadCrawls());
+    return this.cached('crawls', 5000, () => this.loadCrawls());
   }
 
   private async loadCrawls(): Promise<CrawlRow[]> {
@@ -235,7 +237,7 @@ export class DashboardData {
             `crawlstats:${row.spiderid}:${row.appid}:${row.crawlid}`,
             `crawlfinished:${row.spiderid}:${row.appid}:${row.crawlid}`,
           ],
-          [row.appid, row.crawlid, 'check', PENDING_SCAN_LIMIT, 1],
+          [row.appid, row.crawlid, 'check', PENDING_SCAN_LIMIT, PENDING_SCAN_BUDGET, 1],
         );
       }
     }

@@ -9,15 +9,16 @@
 -- ARGV[2]  crawlid
 -- ARGV[3]  mode: 'record' (only add the queues), 'check', or 'claim'
 -- ARGV[4]  most members read from one queue; a longer non-empty queue answers 'unknown'
--- ARGV[5]  seconds the queue set and the marker live
--- ARGV[6..] queue keys to add to the crawl's queue set
+-- ARGV[5]  most members read in all; past it the answer is 'unknown' (bounds the script's run time)
+-- ARGV[6]  seconds the queue set and the marker live
+-- ARGV[7..] queue keys to add to the crawl's queue set
 -- Returns {'recorded'}, {'announced'} (marker already set), {'unknown'}, {'pending', n},
 -- {'idle'} (mode check, nothing pending), or {'finished', field, value, ...} (the accounting hash).
 --- @include "../../frontier/lua/crawl-fields.lua"
 local appid, crawlid, mode = ARGV[1], ARGV[2], ARGV[3]
-local ttl = tonumber(ARGV[5])
-if #ARGV >= 6 then
-  for i = 6, #ARGV do
+local ttl = tonumber(ARGV[6])
+if #ARGV >= 7 then
+  for i = 7, #ARGV do
     redis.call('SADD', KEYS[2], ARGV[i])
   end
   redis.call('EXPIRE', KEYS[2], ttl)
@@ -40,11 +41,12 @@ for i = 2, #leased, 2 do
     pending = pending + 1
   end
 end
-local limit = tonumber(ARGV[4])
+local limit, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local queues = redis.call('SMEMBERS', KEYS[2])
 for _, queue in ipairs(queues) do
   local size = redis.call('ZCARD', queue)
-  if size > limit then
+  budget = budget - size
+  if size > limit or budget < 0 then
     return { 'unknown' }
   end
   if size > 0 then
