@@ -7,7 +7,7 @@ import { crawlFinished } from './scripts.js';
 /** Most members the finish check reads from one queue; a longer queue still has work for some crawl. */
 const SCAN_LIMIT = 1000;
 /** Most members one finish check reads in all (bounds the script's time in Redis). */
-const SCAN_BUDGET = 50_000;
+const SCAN_BUDGET = 10_000;
 /** Longest wait before a crawl's newly seen queues are recorded in Redis. */
 const RECORD_MS = 1000;
 
