@@ -1,10 +1,14 @@
 /**
  * The dashboard's reads with 100,000 queued requests over 10,000 domains on the real Redis: a page of
  * domains, the crawl list (with the pending count) and the backlog answer, and Redis's own time spent on
- * them (`INFO commandstats`) is printed. No KEYS: every walk is SCAN with COUNT.
+ * them (`INFO commandstats`) is printed. No KEYS: every walk is SCAN with COUNT. Redis is a private
+ * server of this file, so the 100,000 members disturb no other test's key walks.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startServices, type ServicesHandle } from '../../scripts/services/stack.js';
+import { STATE_DIR } from '../../scripts/services/state.js';
 import { RedisStore, type Store } from '../../src/core/store/index.js';
 import { DashboardData } from '../../src/rest/ui/data.js';
 import { waitFor } from '../support/capture-logger.js';
@@ -14,6 +18,7 @@ const DOMAINS = 10_000;
 const PER_DOMAIN = 10;
 const spider = `scale${randomUUID().slice(0, 6)}`;
 let store: Store;
+let stack: ServicesHandle;
 
 /** Redis CPU microseconds spent so far on commands and scripts. */
 async function redisUsec(): Promise<number> {
@@ -24,8 +29,14 @@ async function redisUsec(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const env = servicesEnv();
-  store = await RedisStore.connect({ host: env.REDIS_HOST, port: env.REDIS_PORT });
+  const { KAFKA_HOSTS, ZOOKEEPER_HOSTS } = servicesEnv();
+  // Only Redis is missing from this env, so only Redis is started.
+  stack = await startServices({
+    env: { KAFKA_HOSTS, ZOOKEEPER_HOSTS },
+    stateFile: join(STATE_DIR, `stack-${process.pid}.json`),
+    log: () => undefined,
+  });
+  store = await RedisStore.connect({ host: stack.env.REDIS_HOST, port: Number(stack.env.REDIS_PORT) });
   for (let start = 0; start < DOMAINS; start += 1000) {
     const pipe = store.pipeline();
     for (let d = start; d < start + 1000; d++) {
@@ -50,11 +61,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const pipe = store.pipeline();
-  for (let d = 0; d < DOMAINS; d++) pipe.call('DEL', `${spider}:d${d}.example:queue`);
-  pipe.call('DEL', `crawlqueues:${spider}:scale:big`, `crawlstats:${spider}:scale:big`);
-  await pipe.exec();
-  await store.close();
+  await store?.close();
+  await stack?.stop();
 });
 
 it(
