@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', '.cache/**', '.services/**', 'bin/**', 'scripts/*.mjs'] },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', '.cache/**', '.services/**', 'bin/**', 'scripts/*.mjs', 'src/rest/ui/static/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

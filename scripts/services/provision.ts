@@ -148,3 +148,32 @@ function readMarker(): string {
     return '';
   }
 }
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium for the dashboard's browser test, installed with apt-get where missing (as root).
+ * Throws with the reason when it cannot be had, so the browser test fails rather than passing unseen.
+ */
+export async function ensureChromium(log: Log): Promise<string> {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    throw new ClusterError(
+      'SC_SERVICES',
+      `Chromium is missing at ${CHROMIUM} and cannot be installed here (needs root and apt-get): apt-get install -y chromium`,
+    );
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', RUNLEVEL: '1' };
+  const install = ['install', '-y', '--no-install-recommends', 'chromium'];
+  log('installing chromium with apt-get');
+  if ((await run('apt-get', install, { env, quiet: true })) !== 0) {
+    log('apt-get install failed; running apt-get update and retrying');
+    if ((await run('apt-get', ['update'], { env, quiet: true })) !== 0)
+      throw new ClusterError('SC_SERVICES', 'apt-get update failed, so Chromium cannot be installed');
+    if ((await run('apt-get', install, { env, quiet: true })) !== 0)
+      throw new ClusterError('SC_SERVICES', 'apt-get install chromium failed');
+  }
+  if (!existsSync(CHROMIUM))
+    throw new ClusterError('SC_SERVICES', `apt-get installed chromium but ${CHROMIUM} is not there`);
+  return CHROMIUM;
+}

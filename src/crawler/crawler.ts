@@ -4,6 +4,7 @@ import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import { Heartbeat, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
+import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import type { CrawlerSettings } from '../core/settings/index.js';
 import { createWindowedStats, statsTimes, type WindowedStats } from '../core/stats/index.js';
 import { isStoreUnavailable, type Store } from '../core/store/index.js';
@@ -15,6 +16,14 @@ import { CrawlEngine } from './engine/engine.js';
 import { Fetcher } from './fetch/index.js';
 import { Frontier, type DomainThrottle } from './frontier/frontier.js';
 import { throttleName } from './frontier/keys.js';
+import { CrawlWatch } from './observe/crawl-watch.js';
+import { FailureLog } from './observe/failure-log.js';
+import { publishDomainConfig } from './observe/domain-config-copy.js';
+import { measuredFetcher } from './observe/measured-fetcher.js';
+import { CrawlerMetrics } from './observe/metrics.js';
+import { ProgressLog } from './observe/progress.js';
+import { queueOf } from './observe/queue-of.js';
+import type { CrawlItem } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
 
@@ -32,6 +41,10 @@ export interface CrawlerOptions {
    * unsubscribe function. Used instead of ZooKeeper unless `zookeeper` is true.
    */
   configSource?: DomainConfigSource;
+  /** Serve /metrics, /healthz, /readyz on METRICS_HOST:METRICS_PORT (default true; standalone: false). */
+  metricsListener?: boolean;
+  /** Milliseconds between crawl-finished checks (default 5000; tests shorten it). */
+  crawlCheckMs?: number;
 }
 
 /** A followed domain config document (YAML, as in the ZooKeeper node). */
@@ -65,6 +78,13 @@ export class Crawler {
   private codeFlush: NodeJS.Timeout | undefined;
   /** Redis outages, said once by whichever loop notices first (crawl loop, reaper). */
   private readonly redisOutage: OutageLog;
+  readonly metrics = new CrawlerMetrics();
+  readonly crawls: CrawlWatch;
+  readonly readiness: Readiness;
+  private readonly failures: FailureLog;
+  private readonly progress: ProgressLog;
+  private metricsListener: MetricsListener | undefined;
+  private running = false;
 
   constructor(private readonly options: CrawlerOptions) {
     const { settings, store, bus, logger } = options;
@@ -91,6 +111,30 @@ export class Crawler {
         ? undefined
         : (domain) => this.domainConfig.isBlacklisted(domain),
       logger,
+      observer: {
+        enqueued: (requests, statuses) => {
+          this.metrics.enqueued(statuses);
+          statuses.forEach((status, i) => {
+            if (status !== 'queued') return;
+            const { url, meta } = requests[i]!.request;
+            const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.spiderName;
+            if (spiderid !== this.spiderName) return;
+            this.crawls.seen(String(meta.appid), String(meta.crawlid), queueOf(spiderid, url), false);
+          });
+        },
+        throttled: (count) => this.metrics.throttled(count),
+        dropped: (count) => this.metrics.droppedFromQueues(count),
+      },
+    });
+    this.crawls = new CrawlWatch({
+      store,
+      spiderid: this.spiderName,
+      logger,
+      ttlSeconds: Math.max(settings.DUPEFILTER_TIMEOUT, 86_400),
+      announce: (message) =>
+        bus.send(`${settings.KAFKA_TOPIC_PREFIX}.outbound_firehose`, [JSON.stringify(message)]),
+      onFinished: () => this.metrics.crawlFinished(),
+      ...(options.crawlCheckMs ? { checkMs: options.crawlCheckMs } : {}),
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.
     this.fetcher = new Fetcher({ ...settings, REDIRECT_ENABLED: false }, { logger });
@@ -106,9 +150,9 @@ export class Crawler {
     });
     this.engine = new CrawlEngine({
       frontier: this.frontier,
-      fetcher: fetcherPort(this.fetcher),
+      fetcher: measuredFetcher(fetcherPort(this.fetcher), this.metrics),
       parser: spiderParser(spider),
-      publish: (item) => this.pipeline.publish(item),
+      publish: (item) => this.publish(item),
       logger,
       concurrentRequests: settings.CONCURRENT_REQUESTS,
       concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
@@ -117,11 +161,32 @@ export class Crawler {
       retryHttpCodes: settings.RETRY_HTTP_CODES,
       followRedirects: settings.REDIRECT_ENABLED,
       maxRedirects: settings.REDIRECT_MAX_TIMES,
-      onOutcome: ({ request, status }) => this.countStatus(status, request.url),
+      onOutcome: ({ request, status, retried }) => {
+        if (retried) this.metrics.retried();
+        this.countStatus(status, request.url);
+      },
       outage: this.redisOutage,
       // A page waits for Kafka at most half its lease, so no other crawler takes the request meanwhile.
       publishPatienceMs: Math.min(30_000, settings.LEASE_TIMEOUT * 500),
       probePublisher: () => options.bus.listTopics(),
+    });
+    this.failures = new FailureLog(store, this.spiderName, Math.max(settings.DUPEFILTER_TIMEOUT, 86_400));
+    this.progress = new ProgressLog({
+      store,
+      logger,
+      metrics: this.metrics,
+      watch: this.crawls,
+      spiderid: this.spiderName,
+      intervalSeconds: settings.LOGSTATS_INTERVAL,
+      queueKeys: () => this.frontier.knownQueueKeys(),
+      leasesHeld: () => this.frontier.heldCount,
+    });
+    this.readiness = new Readiness({
+      redis: () => store.ping(),
+      kafka: () => bus.listTopics().then(() => true),
+      ...(this.options.zookeeper || (!options.configSource && settings.ZOOKEEPER_HOSTS)
+        ? { zookeeper: () => this.watcher?.ping() ?? Promise.resolve(false) }
+        : {}),
     });
   }
 
@@ -153,7 +218,7 @@ export class Crawler {
     if (this.options.zookeeper ?? (!configSource && Boolean(settings.ZOOKEEPER_HOSTS)))
       await this.watchZookeeper();
     else if (configSource)
-      this.unsubscribeConfig = configSource.subscribe((contents) => void this.domainConfig.apply(contents));
+      this.unsubscribeConfig = configSource.subscribe((contents) => this.applyConfig(contents));
     this.heartbeat = new Heartbeat(
       store,
       `stats:crawler:${hostname()}:${this.spiderName}:${this.id}`,
@@ -162,9 +227,28 @@ export class Crawler {
       logger,
     );
     this.heartbeat.start();
-    this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () => this.frontier.reapExpired(), this.redisOutage);
+    this.every(
+      Math.max(1, settings.LEASE_TIMEOUT / 4),
+      () => this.frontier.reapExpired().then((n) => this.metrics.reaped(n)),
+      this.redisOutage,
+    );
     if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
     this.engine.start();
+    this.running = true;
+    this.metrics.watch({
+      leasesHeld: () => this.frontier.heldCount,
+      queuesKnown: () => this.frontier.knownQueues,
+    });
+    this.crawls.start();
+    this.progress.start();
+    if (this.options.metricsListener ?? true)
+      this.metricsListener = await startMetricsListener({
+        component: 'crawler',
+        host: settings.METRICS_HOST,
+        port: settings.METRICS_PORT,
+        health: { live: () => this.running, readiness: this.readiness },
+        logger,
+      });
     logger.info('Crawler started', { spiderid: this.spiderName, id: this.id });
   }
 
@@ -177,7 +261,9 @@ export class Crawler {
     logger.info('Closing Spider', { spiderid: this.spiderName });
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.progress.stop();
     const returned = await this.engine.stop(graceSeconds * 1000);
+    this.running = false;
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
     await this.pipeline.flush();
     await this.flushStatusCounts();
@@ -186,6 +272,36 @@ export class Crawler {
     this.unsubscribeConfig?.();
     for (const s of this.codeStats.values()) s.stop();
     await this.fetcher.close();
+    await this.crawls.stop();
+    await this.failures.flush();
+    this.metrics.unwatch();
+    await this.metricsListener?.close();
+    this.progress.logSummary();
+  }
+
+  /** Applies a domain config document, and copies it to Redis for the dashboard. */
+  private applyConfig(contents: string): void {
+    void this.domainConfig.apply(contents);
+    void publishDomainConfig(this.options.store, contents);
+  }
+
+  /** Port of the /metrics listener, when it runs. */
+  get metricsPort(): number | undefined {
+    return this.metricsListener?.port;
+  }
+
+  /** Publishes a page or failure record, counting it and noting its crawl's activity. */
+  private async publish(item: CrawlItem): Promise<void> {
+    const failure = (item as { error?: { reason?: unknown } }).error;
+    try {
+      await this.pipeline.publish(item);
+    } catch (err) {
+      this.metrics.publishFailed();
+      throw err;
+    }
+    this.metrics.published(failure ? String(failure.reason) : undefined);
+    if (failure) this.failures.record(item.appid, item.crawlid, String(failure.reason), item.url);
+    this.crawls.seen(item.appid, item.crawlid, queueOf(this.spiderName, item.url));
   }
 
   get inFlight(): number {
@@ -229,7 +345,7 @@ export class Crawler {
       filepath: path,
       ensure: true,
       validInit: false,
-      configHandler: (contents) => void this.domainConfig.apply(contents),
+      configHandler: (contents) => this.applyConfig(contents),
       errorHandler: (message) =>
         logger.warning('Zookeeper watcher problem, keeping the last config', { error: message }),
     });

@@ -2,10 +2,12 @@ import type { Bus, BusMessage, Subscription } from '../core/bus/index.js';
 import { BadInputError, errorMessage } from '../core/errors.js';
 import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
+import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
 import type { KafkaMonitorSettings } from '../core/settings/index.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
+import { KafkaMonitorMetrics } from './metrics.js';
 import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
 import { BatchTransaction } from './transaction.js';
 import { SchemaValidator, type JsonObject } from './validator.js';
@@ -21,6 +23,8 @@ export interface KafkaMonitorOptions {
   logger: Logger;
   /** Directory PLUGINS module paths are resolved from (the settings file's). */
   pluginDir?: string;
+  /** Serve /metrics, /healthz, /readyz on METRICS_HOST:METRICS_PORT (default true; standalone: false). */
+  metricsListener?: boolean;
 }
 
 const HEARTBEAT_INTERVAL = 5;
@@ -50,6 +54,11 @@ export class KafkaMonitor {
   private readonly maxMessageBytes: number;
   private redisFailing = false;
   private statsWrite: Promise<void> = Promise.resolve();
+  readonly metrics = new KafkaMonitorMetrics();
+  readonly readiness: Readiness;
+  private metricsListener: MetricsListener | undefined;
+  private running = false;
+  private readonly startedAt = Date.now();
 
   private constructor(
     private readonly options: KafkaMonitorOptions,
@@ -57,6 +66,10 @@ export class KafkaMonitor {
     readonly stats: ComponentStats,
   ) {
     this.maxMessageBytes = Number(options.settings.KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES);
+    this.readiness = new Readiness({
+      redis: () => options.store.ping(),
+      kafka: () => options.bus.listTopics().then(() => true),
+    });
   }
 
   static async create(options: KafkaMonitorOptions): Promise<KafkaMonitor> {
@@ -76,6 +89,11 @@ export class KafkaMonitor {
     }
     const stats = ComponentStats.fromSettings(store, 'stats:kafka-monitor', settings, logger);
     return new KafkaMonitor(options, plugins, stats);
+  }
+
+  /** Port of the /metrics listener, when it runs. */
+  get metricsPort(): number | undefined {
+    return this.metricsListener?.port;
   }
 
   get pluginNames(): string[] {
@@ -107,6 +125,15 @@ export class KafkaMonitor {
         logger.error('Error while processing incoming requests, retrying', { error: errorMessage(err) }),
     });
     await this.subscription.ready;
+    this.running = true;
+    if (this.options.metricsListener ?? true)
+      this.metricsListener = await startMetricsListener({
+        component: 'kafka-monitor',
+        host: settings.METRICS_HOST,
+        port: settings.METRICS_PORT,
+        health: { live: () => this.running, readiness: this.readiness },
+        logger,
+      });
     logger.info('Kafka Monitor started', {
       topic: settings.KAFKA_INCOMING_TOPIC,
       group: settings.KAFKA_GROUP,
@@ -120,9 +147,12 @@ export class KafkaMonitor {
     const tx = new BatchTransaction(store.pipeline());
     this.stats.discard();
     for (const message of messages) await this.processMessage(message, tx);
+    const started = performance.now();
     try {
       await tx.commit();
+      this.metrics.wrote((performance.now() - started) / 1000);
     } catch (err) {
+      this.metrics.writeFailed();
       this.stats.discard();
       if (!this.redisFailing)
         logger.error('Unable to write requests to Redis, will retry', { error: errorMessage(err) });
@@ -159,6 +189,7 @@ export class KafkaMonitor {
         size: Buffer.byteLength(message.value),
         limit: this.maxMessageBytes,
       });
+      this.metrics.refused('too-large');
       this.stats.record('fail', hit);
       return;
     }
@@ -167,6 +198,7 @@ export class KafkaMonitor {
       request = JSON.parse(message.value);
     } catch {
       logger.warning('Unparseable JSON Received', { parsed: false, valid: false, data: message.value });
+      this.metrics.refused('unparseable');
       this.stats.record('fail', hit);
       return;
     }
@@ -178,11 +210,13 @@ export class KafkaMonitor {
       const value: JsonObject = validation.value;
       value.ts = ts;
       this.stats.record(plugin.name, hit);
+      this.metrics.handled(plugin.name);
       try {
         if ((await plugin.handle(value, tx)) === undefined) break;
       } catch (err) {
         if (!isBadInput(err)) throw err;
         logger.error(err.message, { parsed: true, valid: false, data: request, plugin: plugin.name });
+        this.metrics.refused('rejected');
         this.stats.record('fail', hit);
         return;
       }
@@ -193,6 +227,7 @@ export class KafkaMonitor {
         valid: false,
         data: request,
       });
+      this.metrics.refused('no-schema');
       this.stats.record('fail', hit);
     }
   }
@@ -206,9 +241,17 @@ export class KafkaMonitor {
   }
 
   async close(): Promise<void> {
-    this.options.logger.info('Closing Kafka Monitor');
+    const { logger } = this.options;
+    logger.info('Closing Kafka Monitor');
     clearInterval(this.dumpTimer);
     await this.subscription?.close();
+    this.running = false;
+    await this.metricsListener?.close();
+    const t = this.metrics.totals;
+    logger.info(
+      `Kafka Monitor stats: ${t.requests} requests handled, ${t.invalid} invalid, ${t.batches} batches written, ${t.writeFailures} write failures in ${Math.round((Date.now() - this.startedAt) / 1000)} s`,
+      { requests: t.requests, invalid: t.invalid, batches: t.batches, write_failures: t.writeFailures },
+    );
     await this.heartbeat?.stop();
     await this.statsWrite;
     this.stats.stop();

@@ -3,10 +3,12 @@ import { BadInputError, errorMessage } from '../core/errors.js';
 import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import { KeyLock } from '../core/lock/key-lock.js';
 import type { Logger } from '../core/logging/index.js';
+import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
 import type { RedisMonitorSettings } from '../core/settings/index.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
+import { RedisMonitorMetrics } from './metrics.js';
 import type { RedisMonitorContext, RedisMonitorPlugin, RedisMonitorPluginExport } from './plugin.js';
 import { BUILT_IN_PLUGINS } from './plugins/index.js';
 import { DeliveryError } from './reply.js';
@@ -28,6 +30,8 @@ export interface RedisMonitorOptions {
   builtIns?: Record<string, RedisMonitorPluginExport>;
   /** Seconds between heartbeats; default 5. */
   heartbeatInterval?: number;
+  /** Serve /metrics, /healthz, /readyz on METRICS_HOST:METRICS_PORT (default true; standalone: false). */
+  metricsListener?: boolean;
 }
 
 /** What became of one job key in a pass. */
@@ -51,6 +55,11 @@ export class RedisMonitor {
   private wake: (() => void) | undefined;
   private lastDump = Date.now();
   private readonly clusterStats: ClusterStats;
+  readonly metrics = new RedisMonitorMetrics();
+  readonly readiness: Readiness;
+  private metricsListener: MetricsListener | undefined;
+  private metricsStarting: Promise<number | undefined> | undefined;
+  private readonly startedAt = Date.now();
 
   private constructor(
     private readonly options: RedisMonitorOptions,
@@ -58,6 +67,10 @@ export class RedisMonitor {
     readonly stats: ComponentStats,
   ) {
     this.clusterStats = new ClusterStats(options.store, options.logger);
+    this.readiness = new Readiness({
+      redis: () => options.store.ping(),
+      kafka: () => options.bus.listTopics().then(() => true),
+    });
   }
 
   static async create(options: RedisMonitorOptions): Promise<RedisMonitor> {
@@ -107,6 +120,29 @@ export class RedisMonitor {
     this.lastDump = Date.now();
     this.loopDone = this.loop();
     logger.info('Redis Monitor started', { plugins: this.pluginNames, id: this.id });
+    void this.startMetrics();
+  }
+
+  /** Starts the /metrics, /healthz, /readyz listener (start() does); resolves with its port, if any. */
+  startMetrics(): Promise<number | undefined> {
+    const { settings, logger } = this.options;
+    this.metricsStarting ??= (async () => {
+      if (!(this.options.metricsListener ?? true)) return undefined;
+      this.metricsListener = await startMetricsListener({
+        component: 'redis-monitor',
+        host: settings.METRICS_HOST,
+        port: settings.METRICS_PORT,
+        health: { live: () => this.loopDone !== undefined && !this.stopping, readiness: this.readiness },
+        logger,
+      });
+      return this.metricsListener?.port;
+    })();
+    return this.metricsStarting;
+  }
+
+  /** Port of the /metrics listener, when it runs. */
+  get metricsPort(): number | undefined {
+    return this.metricsListener?.port;
   }
 
   private async loop(): Promise<void> {
@@ -119,6 +155,7 @@ export class RedisMonitor {
         if (backoff > 0) logger.info('Redis Monitor recovered');
         backoff = 0;
       } catch (err) {
+        this.metrics.passFailed();
         backoff = Math.min(MAX_BACKOFF_SECONDS, backoff > 0 ? backoff * 2 : 0.5);
         const what =
           err instanceof DeliveryError ? 'Unable to send replies to Kafka' : 'Redis Monitor pass failed';
@@ -177,7 +214,12 @@ export class RedisMonitor {
           }
           if (!due) continue;
         }
-        await this.processKey(plugin, keys[i]!);
+        try {
+          this.metrics.job(plugin.name, await this.processKey(plugin, keys[i]!));
+        } catch (err) {
+          this.metrics.job(plugin.name, 'error');
+          throw err;
+        }
       }
     }
   }
@@ -269,6 +311,13 @@ export class RedisMonitor {
     this.stopping = true;
     this.wake?.();
     await this.loopDone;
+    await this.metricsStarting;
+    await this.metricsListener?.close();
+    const jobs = Object.fromEntries(this.metrics.totals);
+    logger.info(
+      `Redis Monitor stats: ${[...this.metrics.totals].map(([k, n]) => `${k}: ${n}`).join(', ') || 'no jobs'} in ${Math.round((Date.now() - this.startedAt) / 1000)} s`,
+      { jobs },
+    );
     await this.heartbeat?.stop();
     this.stats.stop();
     for (const { plugin, id } of this.plugins) {

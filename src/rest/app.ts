@@ -15,9 +15,11 @@ import {
   CORS_MAX_AGE_SECONDS,
   CorsPolicy,
 } from './protection.js';
+import { OPEN_PATHS, registerObservability, type RestObservability } from './observability.js';
 import type { RedisLink } from './redis-link.js';
 import type { ReplyRouter } from './replies.js';
 import { requestJson } from './request-json.js';
+import { isUiPath } from './ui/paths.js';
 
 /** What the endpoints need from the service around them. */
 export interface RestAppDeps {
@@ -28,6 +30,8 @@ export interface RestAppDeps {
   replies: ReplyRouter;
   health: () => IndexBody;
   feedValidator?: FeedValidator;
+  /** /metrics, /healthz, /readyz and request counts (the service passes them). */
+  observability?: RestObservability;
 }
 
 const send = (reply: FastifyReply, answer: Answer): FastifyReply => reply.code(answer.code).send(answer.body);
@@ -71,7 +75,8 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
       return reply.code(204).send();
     }
     // The index stays open: load balancers and monitoring probe it without credentials.
-    if (keys.enabled && request.url.split('?', 1)[0] !== '/' && !keys.allows(request.headers)) {
+    const path = request.url.split('?', 1)[0]!;
+    if (keys.enabled && !OPEN_PATHS.has(path) && !isUiPath(path) && !keys.allows(request.headers)) {
       logger.warning('Rejected request without a valid API key', {
         method: request.method,
         url: request.url,
@@ -81,6 +86,9 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
     }
     return undefined;
   });
+
+  // Counts every answer; must come before the routes so each of them gets the hook.
+  if (deps.observability) registerObservability(app, deps.observability);
 
   if (settings.FLASK_LOGGING_ENABLED) {
     app.addHook('onResponse', async (request, reply) => {

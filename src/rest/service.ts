@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bus } from '../core/bus/index.js';
 import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
+import { Readiness } from '../core/metrics/index.js';
 import type { RestSettings } from '../core/settings/index.js';
 import type { Store } from '../core/store/index.js';
 import { buildRestApp } from './app.js';
@@ -12,6 +13,7 @@ import { indexBody, type IndexBody } from './health.js';
 import { KafkaLink } from './kafka-link.js';
 import { RedisLink } from './redis-link.js';
 import { ReplyRouter } from './replies.js';
+import { registerDashboard } from './ui/routes.js';
 
 export interface RestServiceOptions {
   settings: RestSettings;
@@ -45,6 +47,15 @@ export class RestService {
   readonly replies: ReplyRouter;
   private heartbeat: Heartbeat | undefined;
   private closed = false;
+  private readonly tally = { total: 0, byClass: {} as Record<string, number> };
+  /** Redis and Kafka as the service's own connection checks see them (`/readyz`). */
+  readonly readiness = new Readiness(
+    {
+      redis: () => Promise.resolve(this.redis.connected),
+      kafka: () => Promise.resolve(this.kafka.connected),
+    },
+    { cacheMs: 500 },
+  );
 
   constructor(private readonly options: RestServiceOptions) {
     const { settings, logger } = options;
@@ -81,7 +92,9 @@ export class RestService {
       replies: this.replies,
       health: () => this.health(),
       feedValidator: new FeedValidator(),
+      observability: { live: () => !this.closed, readiness: this.readiness, tally: this.tally },
     });
+    if (settings.REST_UI_ENABLED) registerDashboard(this.app, { settings, store: () => this.redis.store });
   }
 
   get settings(): RestSettings {
@@ -124,7 +137,16 @@ export class RestService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.options.logger.info('Closing Rest service');
+    const { logger } = this.options;
+    logger.info('Closing Rest service');
+    const classes = Object.entries(this.tally.byClass)
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ');
+    logger.info(
+      `Rest service stats: ${this.tally.total} requests (${classes || 'none'}) in ${Math.round((Date.now() - this.startedAt) / 1000)} s`,
+      { requests: this.tally.total, by_status: this.tally.byClass },
+    );
     await this.app.close();
     await this.kafka.close();
     await this.heartbeat?.stop();

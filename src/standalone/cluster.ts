@@ -37,6 +37,8 @@ export interface StandaloneOptions extends StandaloneSettingsSource {
   logger?: Logger;
   /** Seconds requests in flight may finish when stopping (default 5). */
   graceSeconds?: number;
+  /** Milliseconds between the crawler's crawl-finished checks (default 5000). */
+  crawlCheckMs?: number;
 }
 
 /** What runs where: the backends in use, for the startup banner and the demo. */
@@ -162,6 +164,8 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       store: kmStore,
       bus: kmBus,
       logger: loggerFor('kafka-monitor'),
+      // The REST port serves /metrics for the whole process (one registry).
+      metricsListener: false,
     });
     await kafkaMonitor.start();
     cleanups.push(() => kafkaMonitor.close());
@@ -181,6 +185,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       store: rmStore,
       bus: rmBus,
       logger: loggerFor('redis-monitor'),
+      metricsListener: false,
       ...(configNode ? { builtIns: { ZookeeperMonitor: new ZookeeperMonitor({ node: configNode }) } } : {}),
     });
     redisMonitor.start();
@@ -197,6 +202,8 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       bus: crBus,
       logger: loggerFor('crawler'),
       spider,
+      metricsListener: false,
+      ...(options.crawlCheckMs ? { crawlCheckMs: options.crawlCheckMs } : {}),
       zookeeper: backends.config === 'zookeeper',
       ...(configNode ? { configSource: configNode } : {}),
     });

@@ -102,9 +102,20 @@ describe('crawl message', () => {
       'demo.crawled_firehose',
       'demo.crawled_firehose',
     ]);
-    expect(lines.filter((l) => l.message === 'Scraped page')).toHaveLength(2);
-    const sent = lines.find((l) => l.message === 'Sent page to Kafka')!;
-    expect(sent).toMatchObject({ action: 'ack', success: true, spiderid: 'link', appid: 'app' });
+    // One DEBUG line per page, naming its URL.
+    const perPage = lines.filter((l) => String(l.message).startsWith('Sent page to Kafka: '));
+    expect(perPage.map((l) => l.message).sort()).toEqual([
+      'Sent page to Kafka: http://dumb.com',
+      'Sent page to Kafka: http://two.com',
+    ]);
+    const sent = perPage[0]!;
+    expect(sent).toMatchObject({
+      level: 'DEBUG',
+      action: 'ack',
+      success: true,
+      spiderid: 'link',
+      appid: 'app',
+    });
     expect(sent.body).toBeUndefined();
   });
 });

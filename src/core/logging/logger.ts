@@ -64,6 +64,41 @@ const PINO_METHOD: Record<LevelName, PinoLevel> = {
 
 const NO_EXTRAS: Readonly<LogExtras> = Object.freeze({});
 
+/**
+ * Extras that text lines carry even without SC_LOG_INCLUDE_EXTRA (as `key=value`), so a person reading
+ * text logs sees what a JSON line would tell: which URL, what status, why, how many.
+ */
+const KEY_EXTRAS = [
+  'url',
+  'error_request',
+  'status',
+  'status_code',
+  'reason',
+  'error_reason',
+  'error',
+  'retry_count',
+  'appid',
+  'crawlid',
+  'returned',
+  'dropped',
+  'count',
+  'queue',
+  'key',
+  'plugin',
+  'port',
+] as const;
+
+function keyExtras(extra: Readonly<LogExtras>): string {
+  let out = '';
+  for (const key of KEY_EXTRAS) {
+    const value = extra[key];
+    if (value === undefined || value === null || value === '') continue;
+    const text = typeof value === 'string' ? value : safeJson(value);
+    out += ` ${key}=${/[\s"]/.test(text) ? JSON.stringify(text) : text}`;
+  }
+  return out;
+}
+
 /** Keys the logger adds to every record; a caller's own value for one of them wins. */
 const RESERVED = ['level', 'timestamp', 'logger'] as const;
 
@@ -219,6 +254,8 @@ export class Logger {
         any = true;
       }
       if (any) line += ` ${pyDict(shown)}`;
+    } else if (extra !== undefined) {
+      line += keyExtras(extra);
     }
     return `${line}\n`;
   }

@@ -42,6 +42,18 @@ export interface FrontierOptions {
    */
   refuseDomain?: (domain: string) => boolean;
   logger: Logger;
+  /** Told what became of requests, for metrics and progress (no Redis work of its own). */
+  observer?: FrontierObserver;
+}
+
+/** What the frontier reports as it goes (the crawler's metrics and crawl tracking listen). */
+export interface FrontierObserver {
+  /** Each enqueue batch's requests, their statuses, and the queue key each went to (or would have). */
+  enqueued?(requests: readonly { request: QueuedRequest }[], statuses: readonly EnqueueStatus[]): void;
+  /** Lease attempts the cluster-wide throttle refused. */
+  throttled?(count: number): void;
+  /** Requests of stopped or expired crawls dropped off queue heads. */
+  dropped?(count: number): void;
 }
 
 export interface Lease {
@@ -147,6 +159,16 @@ export class Frontier {
 
   get knownQueues(): number {
     return this.queues.size;
+  }
+
+  /** How many leases this crawler holds now (no copy, for metrics). */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** The keys of the queues this crawler knows (for the backlog in the progress line). */
+  knownQueueKeys(): string[] {
+    return [...this.queues.keys()];
   }
 
   /** SCANs for this spider's queues when the refresh interval passed (or when forced). */
@@ -338,6 +360,8 @@ export class Frontier {
     if (replies.every((r) => r instanceof Error)) throw replies[0] as Error;
     const leases: Lease[] = [];
     const settled = new Set<KnownQueue>();
+    let throttled = 0;
+    let droppedTotal = 0;
     replies.forEach((reply, i) => {
       const { q, id } = attempts[i]!;
       if (reply instanceof Error) {
@@ -354,6 +378,8 @@ export class Frontier {
         number?,
         string?,
       ];
+      droppedTotal += Number(dropped) || 0;
+      if (status !== 'ok' && status !== 'empty') throttled++;
       if (Number(dropped) > 0)
         this.options.logger.debug('Dropped requests of stopped or expired crawls', { queue: q.key, dropped });
       if (status === 'ok') {
@@ -403,6 +429,8 @@ export class Frontier {
         }
       }
     });
+    if (throttled > 0) this.options.observer?.throttled?.(throttled);
+    if (droppedTotal > 0) this.options.observer?.dropped?.(droppedTotal);
     return leases;
   }
 
@@ -570,7 +598,10 @@ export class Frontier {
         ],
       ]);
     }
-    if (sent.length === 0) return statuses;
+    if (sent.length === 0) {
+      this.options.observer?.enqueued?.(requests, statuses);
+      return statuses;
+    }
     const replies = await this.execRetrying(() => {
       const pipe = this.store.pipeline();
       for (const [keys, args] of calls) pipe.run(enqueue, keys, args);
@@ -585,6 +616,7 @@ export class Frontier {
       // Every answer but these two means the fingerprint went into the filter.
       if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
     });
+    this.options.observer?.enqueued?.(requests, statuses);
     return statuses;
   }
 

@@ -57,9 +57,8 @@ export class KafkaPipeline {
       for (const [k, v] of Object.entries(item)) if (!SUMMARY_OMIT.has(k)) summary[k] = v;
       return summary;
     };
-    // The per-page lines cost a copy of the item each; skip building them when INFO is off.
-    const summary = logger.isEnabledFor('INFO') ? summarize() : undefined;
-    if (summary) logger.info('Scraped page', { ...summary, action: 'emit' });
+    // The per-page line costs a copy of the item; skip building it when DEBUG is off.
+    const summary = logger.isEnabledFor('DEBUG') ? summarize() : undefined;
     const { value, outcome } = this.message(item);
     const bytes = Buffer.byteLength(value);
     const firehose = `${topicPrefix}.crawled_firehose`;
@@ -73,7 +72,8 @@ export class KafkaPipeline {
         await this.enqueue(firehose, value, bytes);
       }
     } catch (err) {
-      logger.error('Failed to send page to Kafka', {
+      // DEBUG: the engine retries the page and reports a Kafka outage once, not once per page and try.
+      logger.debug('Failed to send page to Kafka', {
         ...(summary ?? summarize()),
         action: 'ack',
         success: false,
@@ -81,11 +81,9 @@ export class KafkaPipeline {
       });
       throw err;
     }
-    if (summary) {
-      delete summary.status_code;
-      delete summary.status_msg;
-      logger.info('Sent page to Kafka', { ...summary, action: 'ack', success: true });
-    }
+    // One DEBUG line per page (the original wrote two INFO lines); the progress line sums them up.
+    if (summary)
+      logger.debug(`Sent page to Kafka: ${item.url}`, { ...summary, action: 'ack', success: true });
     return outcome;
   }
 

@@ -87,6 +87,9 @@ export const crawlerFields = {
   ALLOWED_ADDRESSES: field.addressList(),
   DOWNLOAD_MAXSIZE_TOTAL: field.int({ min: 0 }),
   DNS_OVERRIDES: field.addressMap(),
+  METRICS_PORT: field.int({ min: 0, max: 65535 }),
+  METRICS_HOST: field.string(),
+  LOGSTATS_INTERVAL: field.float({ min: 0 }),
 };
 
 export type CrawlerSettings = SettingsOf<typeof crawlerFields>;
@@ -178,4 +181,7 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   ALLOWED_ADDRESSES: [],
   DOWNLOAD_MAXSIZE_TOTAL: 64 * MiB,
   DNS_OVERRIDES: {},
+  METRICS_PORT: 9410,
+  METRICS_HOST: '127.0.0.1',
+  LOGSTATS_INTERVAL: 60,
 };

@@ -29,6 +29,10 @@ export const kafkaMonitorFields = {
   STATS_CYCLE: field.int({ min: 1 }),
   STATS_DUMP: field.int({ min: 0 }),
   STATS_TIMES: field.stringList(),
+
+  // Added by this project: the /metrics, /healthz and /readyz listener.
+  METRICS_PORT: field.int({ min: 0, max: 65535 }),
+  METRICS_HOST: field.string(),
 };
 
 export type KafkaMonitorSettings = SettingsOf<typeof kafkaMonitorFields>;
@@ -61,4 +65,7 @@ export const KAFKA_MONITOR_DEFAULTS: KafkaMonitorSettings = {
   STATS_CYCLE: 5,
   STATS_DUMP: 60,
   STATS_TIMES: [...DEFAULT_STATS_TIMES],
+
+  METRICS_PORT: 9411,
+  METRICS_HOST: '127.0.0.1',
 };

@@ -40,6 +40,10 @@ export const redisMonitorFields = {
   STATS_DUMP_CRAWL: field.bool(),
   STATS_DUMP_QUEUE: field.bool(),
   STATS_TIMES: field.stringList(),
+
+  // Added by this project: the /metrics, /healthz and /readyz listener.
+  METRICS_PORT: field.int({ min: 0, max: 65535 }),
+  METRICS_HOST: field.string(),
 };
 
 export type RedisMonitorSettings = SettingsOf<typeof redisMonitorFields>;
@@ -80,4 +84,7 @@ export const REDIS_MONITOR_DEFAULTS: RedisMonitorSettings = {
   STATS_DUMP_CRAWL: true,
   STATS_DUMP_QUEUE: true,
   STATS_TIMES: [...DEFAULT_STATS_TIMES],
+
+  METRICS_PORT: 9412,
+  METRICS_HOST: '127.0.0.1',
 };

@@ -16,6 +16,9 @@ export const restFields = {
   REST_BODY_LIMIT: field.int({ min: 1 }),
   REST_CORS_ORIGINS: field.stringList(),
   REST_POLL_TTL: field.int({ min: 0 }),
+  REST_UI_ENABLED: field.bool(),
+  REST_UI_USER: field.nullableString(),
+  REST_UI_PASSWORD: field.nullableString(),
 
   ...redisFields,
 
@@ -51,6 +54,9 @@ export const REST_DEFAULTS: RestSettings = {
   REST_BODY_LIMIT: 1 * MiB,
   REST_CORS_ORIGINS: [],
   REST_POLL_TTL: 86400,
+  REST_UI_ENABLED: true,
+  REST_UI_USER: null,
+  REST_UI_PASSWORD: null,
 
   ...REDIS_DEFAULTS,
 
