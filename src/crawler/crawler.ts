@@ -24,7 +24,7 @@ import { CrawlerMetrics } from './observe/metrics.js';
 import { ProgressLog } from './observe/progress.js';
 import { queueOf } from './observe/queue-of.js';
 import type { CrawlItem } from './pipeline/item.js';
-import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
+import { KafkaPipeline, type PublishOutcome } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
 
 export interface CrawlerOptions {
@@ -291,17 +291,20 @@ export class Crawler {
   }
 
   /** Publishes a page or failure record, counting it and noting its crawl's activity. */
-  private async publish(item: CrawlItem): Promise<void> {
-    const failure = (item as { error?: { reason?: unknown } }).error;
+  private async publish(item: CrawlItem): Promise<PublishOutcome> {
+    let outcome: PublishOutcome;
     try {
-      await this.pipeline.publish(item);
+      outcome = await this.pipeline.publish(item);
     } catch (err) {
       this.metrics.publishFailed();
       throw err;
     }
-    this.metrics.published(failure ? String(failure.reason) : undefined);
-    if (failure) this.failures.record(item.appid, item.crawlid, String(failure.reason), item.url);
+    // A page too large for Kafka went out as a too-large record: it counts as that failure.
+    const reason = outcome === 'too-large' ? 'too-large' : item.error?.reason;
+    this.metrics.published(reason);
+    if (reason !== undefined) this.failures.record(item.appid, item.crawlid, reason, item.url);
     this.crawls.seen(item.appid, item.crawlid, queueOf(this.spiderName, item.url));
+    return outcome;
   }
 
   get inFlight(): number {

@@ -12,11 +12,31 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * Several projects (integration, faults) name this setup; they share one stack per vitest process, so the
+ * second does not mistake the first one's servers for servers given in the environment (which the tests
+ * could then not stop and restart).
+ */
+const shared = globalThis as { scServices?: { handle: Promise<ServicesHandle>; users: number } };
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (shared.scServices) {
+    const entry = shared.scServices;
+    entry.users++;
+    project.provide('services', (await entry.handle).env);
+    return async () => {
+      if (--entry.users > 0) return;
+      shared.scServices = undefined;
+      await (await entry.handle).stop();
+    };
+  }
+  const entry = { handle: startServices({ kind: 'test' }), users: 1 };
+  shared.scServices = entry;
   let handle: ServicesHandle;
   try {
-    handle = await startServices({ kind: 'test' });
+    handle = await entry.handle;
   } catch (err) {
+    shared.scServices = undefined;
     // The message names the server and the setting to fix; the harness's stack frames only hide it.
     if (isClusterError(err)) err.stack = `${err.name} [${err.code}]: ${err.message}`;
     throw err;
@@ -50,6 +70,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   );
 
   return async () => {
+    // The last project to finish stops the servers.
+    if (--entry.users > 0) return;
+    shared.scServices = undefined;
     try {
       await handle.stop();
     } finally {
