@@ -84,6 +84,7 @@ export class Crawler {
       refuseDomain: settings.SCHEDULER_BACKLOG_BLACKLIST
         ? undefined
         : (domain) => this.domainConfig.isBlacklisted(domain),
+      domainKeys: settings.DOMAIN_KEYS,
       logger,
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.

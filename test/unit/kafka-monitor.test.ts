@@ -40,6 +40,20 @@ describe('KafkaMonitor', () => {
     ]);
   });
 
+  it("names queues in the DOMAIN_KEYS style: normalized by default, the original's with tldextract", async () => {
+    const urls = ['http://Sub.Example.COM/a', 'http://d0.test/', 'http://[::1]:8080/'];
+    const normalized = await setup();
+    for (const url of urls) await normalized.feed({ url, appid: 'testapp', crawlid: 'abc123' });
+    for (const key of ['link:example.com:queue', 'link:d0.test:queue', 'link:[--1]:queue'])
+      await waitFor(async () => (await normalized.store.zcard(key)) === 1, 5000, key);
+    await normalized.monitor.close();
+    const original = await setup({ DOMAIN_KEYS: 'tldextract' });
+    cleanup = () => original.monitor.close();
+    for (const url of urls) await original.feed({ url, appid: 'testapp', crawlid: 'abc123' });
+    for (const key of ['link:Example.COM:queue', 'link:test.:queue', 'link:[.:queue'])
+      await waitFor(async () => (await original.store.zcard(key)) === 1, 5000, key);
+  });
+
   it('queues a crawl request with defaults and ts under its registered domain', async () => {
     const ctx = await setup();
     cleanup = () => ctx.monitor.close();
