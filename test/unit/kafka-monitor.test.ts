@@ -54,6 +54,22 @@ describe('KafkaMonitor', () => {
       await waitFor(async () => (await original.store.zcard(key)) === 1, 5000, key);
   });
 
+  it('writes the default scale as the float 1.0, as ujson does', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed({
+      uuid: 'u7',
+      appid: 'testapp',
+      domain: 'cnn.com',
+      action: 'domain-update',
+      hits: 5,
+      window: 9,
+    });
+    const key = 'zk:domain-update:cnn.com:testapp';
+    await waitFor(async () => await ctx.store.exists(key), 5000, key);
+    expect(await ctx.store.get(key)).toBe('{"domain":"cnn.com","uuid":"u7","hits":5,"scale":1.0,"window":9}');
+  });
+
   it('queues a crawl request with defaults and ts under its registered domain', async () => {
     const ctx = await setup();
     cleanup = () => ctx.monitor.close();
