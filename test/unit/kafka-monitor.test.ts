@@ -70,6 +70,21 @@ describe('KafkaMonitor', () => {
     expect(await ctx.store.get(key)).toBe('{"domain":"cnn.com","uuid":"u7","hits":5,"scale":1.0,"window":9}');
   });
 
+  it('warns when no live crawler (by heartbeat) serves the spider type of a crawl', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.store.set('stats:crawler:host1:link:a1b2c3', '1', { ex: 60 });
+    await ctx.feed(
+      { url: 'http://a.com/', appid: 'testapp', crawlid: 'abc1', spiderid: 'link' },
+      { url: 'http://a.com/', appid: 'testapp', crawlid: 'abc2', spiderid: 'nosuchspider' },
+    );
+    const warned = () => ctx.lines.find((l) => l.level === 'WARNING' && l.spiderid === 'nosuchspider');
+    await waitFor(() => warned() !== undefined, 5000, 'the warning');
+    expect(warned()).toMatchObject({ crawlid: 'abc2', appid: 'testapp' });
+    expect(String(warned()!.message)).toContain("No live crawler serves spider type 'nosuchspider'");
+    expect(ctx.lines.some((l) => l.level === 'WARNING' && l.spiderid === 'link')).toBe(false);
+  });
+
   it('queues a crawl request with defaults and ts under its registered domain', async () => {
     const ctx = await setup();
     cleanup = () => ctx.monitor.close();

@@ -1,16 +1,24 @@
 import { registeredDomain, type DomainKeyStyle } from '../../core/domain.js';
 import { BadInputError } from '../../core/errors.js';
+import { SpiderTypeWatch } from '../../core/live-crawlers.js';
 import { priorityPush } from '../../core/queues/index.js';
 import type { JsonObject } from '../validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
-import type { Transaction } from './plugin.js';
+import type { PluginContext, Transaction } from './plugin.js';
 
 /** Crawl requests → `<spiderid>:<registered domain>:queue` (DOMAIN_KEYS style), plus the crawl's timeout key. */
 export class ScraperHandler extends BuiltInPlugin {
   readonly name = 'ScraperHandler';
 
+  private spiderWatch: SpiderTypeWatch | undefined;
+
   constructor() {
     super('scraper_schema.json');
+  }
+
+  override setup(context: PluginContext): void {
+    super.setup(context);
+    this.spiderWatch = new SpiderTypeWatch(context.store, context.logger);
   }
 
   handle(request: JsonObject, tx: Transaction): undefined {
@@ -22,6 +30,7 @@ export class ScraperHandler extends BuiltInPlugin {
     tx.run(priorityPush, [`${spiderid}:${domain}:queue`], [Number(priority), JSON.stringify(request)]);
     if (Number(expires) !== 0) tx.call('SET', `timeout:${spiderid}:${appid}:${crawlid}`, String(expires));
     this.logAdded(tx, 'Added crawl to Redis', request);
+    tx.afterCommit(() => void this.spiderWatch?.check(String(spiderid), { appid, crawlid }));
     return undefined;
   }
 }
