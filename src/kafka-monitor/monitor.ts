@@ -6,6 +6,7 @@ import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
 import type { KafkaMonitorSettings } from '../core/settings/index.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
+import { FeedValidator } from '../rest/feed-validator.js';
 import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
 import { BatchTransaction } from './transaction.js';
 import { SchemaValidator, type JsonObject } from './validator.js';
@@ -50,6 +51,8 @@ export class KafkaMonitor {
   private readonly maxMessageBytes: number;
   private redisFailing = false;
   private statsWrite: Promise<void> = Promise.resolve();
+
+  private explainer: FeedValidator | undefined;
 
   private constructor(
     private readonly options: KafkaMonitorOptions,
@@ -188,10 +191,16 @@ export class KafkaMonitor {
       }
     }
     if (!found) {
+      // The same error `kafka-monitor feed` and REST /feed give: the closest schema's, naming the field.
+      this.explainer ??= new FeedValidator(
+        this.plugins.map((p) => ({ name: p.id, schema: p.plugin.schema })),
+      );
+      const verdict = this.explainer.validate(request);
       logger.warning('Did not find schema to validate request', {
         parsed: true,
         valid: false,
         data: request,
+        ...(verdict.ok ? {} : { error: verdict.cause }),
       });
       this.stats.record('fail', hit);
     }

@@ -85,6 +85,23 @@ describe('KafkaMonitor', () => {
     expect(ctx.lines.some((l) => l.level === 'WARNING' && l.spiderid === 'link')).toBe(false);
   });
 
+  it('refuses a crawl whose url is not an absolute http(s) URL, logging the field error, counted as failed', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed({ url: 'not a url', appid: 'testapp', crawlid: 'abc123' });
+    const refused = () => ctx.lines.find((l) => l.message === 'Did not find schema to validate request');
+    await waitFor(() => refused() !== undefined, 5000, 'the refusal');
+    expect(refused()!.error).toBe('url: must be an absolute http(s) URL, got "not a url"');
+    await waitFor(
+      async () => (await ctx.store.zcard('stats:kafka-monitor:fail:900')) === 1,
+      5000,
+      'fail count',
+    );
+    const queues: string[] = [];
+    for await (const keys of ctx.store.scan('link:*:queue')) queues.push(...keys);
+    expect(queues).toEqual([]);
+  });
+
   it('queues a crawl request with defaults and ts under its registered domain', async () => {
     const ctx = await setup();
     cleanup = () => ctx.monitor.close();
