@@ -110,6 +110,7 @@ export class Crawler {
       refuseDomain: settings.SCHEDULER_BACKLOG_BLACKLIST
         ? undefined
         : (domain) => this.domainConfig.isBlacklisted(domain),
+      domainKeys: settings.DOMAIN_KEYS,
       logger,
       observer: {
         enqueued: (requests, statuses) => {

@@ -3,7 +3,10 @@ import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
 import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
 import { createLogger } from '../core/logging/index.js';
 import { loadSettings, logOptionsFromSettings } from '../core/settings/index.js';
+import { loadPlugins } from '../core/plugins.js';
+import { FeedValidator } from '../rest/feed-validator.js';
 import { feedJson } from './feed.js';
+import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
 import { dumpTopic, listTopics } from './kafkadump.js';
 import { KafkaMonitor } from './monitor.js';
 
@@ -34,9 +37,14 @@ export function registerKafkaMonitorCommands(program: Command): void {
       .description('produce one JSON request to the incoming topic')
       .argument('<json>', 'the request'),
   ).action(async (json: string, options: CommonOptions) => {
-    const { settings, logger } = await openRuntime('kafka-monitor', options);
+    const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
     try {
+      const plugins = await loadPlugins<KafkaMonitorPlugin>(settings.PLUGINS, BUILT_IN_PLUGINS, { baseDir });
+      const validator = new FeedValidator(
+        plugins.map(({ id, plugin }) => ({ name: id, schema: plugin.schema })),
+      );
       await feedJson({
+        validate: (item) => validator.validate(item),
         json,
         topic: settings.KAFKA_INCOMING_TOPIC,
         timeoutSeconds: settings.KAFKA_FEED_TIMEOUT,

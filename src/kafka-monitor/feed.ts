@@ -14,6 +14,11 @@ export async function feedJson(options: {
   timeoutSeconds: number;
   logger: Logger;
   connect: () => Promise<Bus>;
+  /**
+   * The Kafka Monitor's own check (its plugins' schemas): a request it would refuse is refused here,
+   * with the same error, instead of being sent and reported as fed.
+   */
+  validate?: (item: unknown) => { ok: true } | { ok: false; cause: string };
 }): Promise<void> {
   const { logger } = options;
   let item: unknown;
@@ -22,6 +27,11 @@ export async function feedJson(options: {
   } catch (err) {
     logger.error('JSON failed to parse', { data: options.json, error: errorMessage(err) });
     throw new BadInputError(`JSON failed to parse: ${errorMessage(err)}`);
+  }
+  const verdict = options.validate?.(item);
+  if (verdict && !verdict.ok) {
+    logger.error('Request did not validate against any plugin schema', { data: item, error: verdict.cause });
+    throw new BadInputError(`The Kafka Monitor would refuse this request: ${verdict.cause}`);
   }
   logger.info(`Feeding JSON into ${options.topic}\n${JSON.stringify(item, null, 4)}`);
   const sent = await withTimeout(

@@ -8,6 +8,7 @@ import type { KafkaMonitorSettings } from '../core/settings/index.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
 import { KafkaMonitorMetrics } from './metrics.js';
+import { FeedValidator } from '../rest/feed-validator.js';
 import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
 import { BatchTransaction } from './transaction.js';
 import { SchemaValidator, type JsonObject } from './validator.js';
@@ -59,6 +60,8 @@ export class KafkaMonitor {
   private metricsListener: MetricsListener | undefined;
   private running = false;
   private readonly startedAt = Date.now();
+
+  private explainer: FeedValidator | undefined;
 
   private constructor(
     private readonly options: KafkaMonitorOptions,
@@ -222,10 +225,16 @@ export class KafkaMonitor {
       }
     }
     if (!found) {
+      // The same error `kafka-monitor feed` and REST /feed give: the closest schema's, naming the field.
+      this.explainer ??= new FeedValidator(
+        this.plugins.map((p) => ({ name: p.id, schema: p.plugin.schema })),
+      );
+      const verdict = this.explainer.validate(request);
       logger.warning('Did not find schema to validate request', {
         parsed: true,
         valid: false,
         data: request,
+        ...(verdict.ok ? {} : { error: verdict.cause }),
       });
       this.metrics.refused('no-schema');
       this.stats.record('fail', hit);

@@ -1,10 +1,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { fieldMessage, HTTP_URL_FORMAT, isHttpUrl } from './field-errors.js';
 
 export type JsonObject = Record<string, unknown>;
 
 export type Validation = { ok: true; value: JsonObject } | { ok: false; error: string };
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// verbose: errors carry the failing value and its field's schema, which fieldMessage puts into words.
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+ajv.addFormat(HTTP_URL_FORMAT, isHttpUrl);
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
@@ -80,7 +83,7 @@ export class SchemaValidator {
   validate(request: unknown): Validation {
     if (!this.check(request)) {
       const [first] = this.check.errors ?? [];
-      return { ok: false, error: first ? jsonschemaMessage(first, request) : 'invalid request' };
+      return { ok: false, error: first ? fieldMessage(first) : 'invalid request' };
     }
     const value = cloneJson(request) as JsonObject;
     for (const [name, fallback] of this.defaults)

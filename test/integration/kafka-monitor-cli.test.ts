@@ -138,6 +138,30 @@ describe('Kafka Monitor Quick Start (seed 2.2)', () => {
     expect(result.stdout).not.toContain('Feeding JSON into');
   });
 
+  it('feed refuses a request the Kafka Monitor would refuse, naming the field, with exit code 1', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { url: 'not a url', appid: 'testapp', crawlid: 'abc' },
+        'url: must be an absolute http(s) URL, got "not a url"',
+      ],
+      [
+        { url: 'http://dmoztools.net', appid: 'testapp', crawlid: 'abc', maxdepth: 'x' },
+        'maxdepth: must be an integer from 0 to 3, got "x"',
+      ],
+      [
+        { url: 'http://dmoztools.net', appid: 'testapp', crawlid: 'abc', bogus: 1 },
+        'bogus: is not a known field',
+      ],
+    ];
+    for (const [request, error] of cases) {
+      const result = await run(['kafka-monitor', 'feed', JSON.stringify(request)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(error);
+      expect(result.stdout).not.toContain('Feeding JSON into');
+      expect(result.stdout).not.toContain('Successfully fed item to Kafka');
+    }
+  });
+
   it('feed gives up with a non-zero exit when Kafka does not answer within KAFKA_FEED_TIMEOUT', async () => {
     // A "broker" that accepts connections and never replies: only the feed timeout can end the wait.
     const sockets = new Set<Socket>();

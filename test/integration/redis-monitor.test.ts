@@ -232,6 +232,7 @@ describe('Redis Monitor on the real servers', () => {
         'other.org': { total: 1, high_priority: 30, low_priority: 30 },
       },
       expires: '1999999999',
+      live_crawlers: 0, // no crawler of this test's spider type runs
     });
     expect(byUuid(replies, 'info-app')).toEqual({
       uuid: 'info-app',
@@ -257,6 +258,7 @@ describe('Redis Monitor on the real servers', () => {
           domains: { 'other.org': { total: 1, high_priority: 10, low_priority: 10 } },
         },
       },
+      live_crawlers: 0,
     });
     const km = byUuid(replies, 'stats-km')!;
     expect(km).toMatchObject({ stats: 'kafka-monitor', appid, server_time: expect.any(Number) });

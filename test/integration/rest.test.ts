@@ -305,17 +305,11 @@ describe('REST service with the Kafka Monitor and the Redis Monitor', () => {
       await post(`${node.url}/feed`, { url: 'http://a.com', appid: 'app', crawlid: 'c', crazykey: 1 }),
     ).toEqual({
       status: 400,
-      body: failure(
-        REST_MESSAGES.badSchema,
-        "Additional properties are not allowed ('crazykey' was unexpected)",
-      ),
+      body: failure(REST_MESSAGES.badSchema, 'crazykey: is not a known field'),
     });
     expect(await post(`${node.url}/poll`, { poll_id: 'x', otherkey: 1 })).toEqual({
       status: 400,
-      body: failure(
-        REST_MESSAGES.badSchema,
-        "Additional properties are not allowed ('otherkey' was unexpected)",
-      ),
+      body: failure(REST_MESSAGES.badSchema, 'otherkey: is not a known field'),
     });
     expect(await post(`${node.url}/poll`, { poll_id: `missing-${n.id}` })).toEqual({
       status: 404,

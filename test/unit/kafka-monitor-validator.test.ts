@@ -29,25 +29,67 @@ describe('SchemaValidator', () => {
     expect(r.value).toMatchObject({ spiderid: 'link', priority: 1, maxdepth: 0, expires: 0, attrs: null });
   });
 
-  it('words errors as Python jsonschema does', () => {
+  it('names the field and what it must be in every error', () => {
+    const u = 'http://example.com/';
     const cases: [unknown, string][] = [
+      [{ url: u, crawlid: 'c', appid: 'app', otherkey: 1 }, 'otherkey: is not a known field'],
+      [{ crawlid: 'c', appid: 'app' }, 'url: is required'],
       [
-        { url: 'u', crawlid: 'c', appid: 'app', otherkey: 1 },
-        "Additional properties are not allowed ('otherkey' was unexpected)",
+        { url: u, crawlid: 'c', appid: 'ap' },
+        'appid: must be a string of 3 to 40 characters without \':\', got "ap"',
       ],
-      [{ crawlid: 'c', appid: 'app' }, "'url' is a required property"],
-      [{ url: 'u', crawlid: 'c', appid: 'ap' }, "'ap' is too short"],
-      [{ url: 'u', crawlid: 'c', appid: 'app', priority: 101 }, '101 is greater than the maximum of 100'],
-      [{ url: 'u', crawlid: 'c', appid: 'app', maxdepth: '1' }, "'1' is not of type 'integer'"],
-      [{ url: 'u', crawlid: 'c', appid: 'a:pp' }, "'a:pp' does not match '^[^:]*$'"],
+      [
+        { url: u, crawlid: 'c', appid: 'app', priority: 101 },
+        'priority: must be an integer from 1 to 100, got 101',
+      ],
+      [
+        { url: u, crawlid: 'c', appid: 'app', maxdepth: 'x' },
+        'maxdepth: must be an integer from 0 to 3, got "x"',
+      ],
+      [
+        { url: u, crawlid: 'c', appid: 'a:pp' },
+        'appid: must be a string of 3 to 40 characters without \':\', got "a:pp"',
+      ],
+      [
+        { url: u, crawlid: 'c', appid: 'app', allowed_domains: ['a', 1] },
+        'allowed_domains[1]: must be a string, got 1',
+      ],
+      [
+        { url: u, crawlid: 'c', appid: 'app', allowed_domains: ['a', 'a'] },
+        'allowed_domains: must not repeat items, got ["a","a"]',
+      ],
+      ['hello', 'request: must be an object, got "hello"'],
     ];
     for (const [request, message] of cases)
       expect(scraper.validate(request)).toEqual({ ok: false, error: message });
   });
 
+  it('refuses a url that is not an absolute http(s) URL', () => {
+    for (const url of [
+      'not a url',
+      'www.example.com/x',
+      'ftp://example.com/',
+      'http://',
+      'javascript:alert(1)',
+      '',
+    ])
+      expect(scraper.validate({ url, crawlid: 'c', appid: 'app' })).toEqual({
+        ok: false,
+        error: `url: must be an absolute http(s) URL, got ${JSON.stringify(url)}`,
+      });
+    for (const url of [
+      'http://example.com',
+      'HTTPS://Example.COM:8443/a?b#c',
+      'http://[::1]:8080/',
+      'http://u:p@h.test/',
+    ])
+      expect(scraper.validate({ url, crawlid: 'c', appid: 'app' }).ok).toBe(true);
+  });
+
   it('does not touch the caller object', () => {
-    const request = { url: 'u', crawlid: 'c', appid: 'app', attrs: { a: 1 } };
+    const request = { url: 'http://u.test/', crawlid: 'c', appid: 'app', attrs: { a: 1 } };
     const r = scraper.validate(request);
+    expect(r.ok).toBe(true);
     expect(r.ok && r.value.attrs).not.toBe(request.attrs);
     expect(Object.keys(request)).toHaveLength(4);
   });

@@ -40,6 +40,68 @@ describe('KafkaMonitor', () => {
     ]);
   });
 
+  it("names queues in the DOMAIN_KEYS style: normalized by default, the original's with tldextract", async () => {
+    const urls = ['http://Sub.Example.COM/a', 'http://d0.test/', 'http://[::1]:8080/'];
+    const normalized = await setup();
+    for (const url of urls) await normalized.feed({ url, appid: 'testapp', crawlid: 'abc123' });
+    for (const key of ['link:example.com:queue', 'link:d0.test:queue', 'link:[--1]:queue'])
+      await waitFor(async () => (await normalized.store.zcard(key)) === 1, 5000, key);
+    await normalized.monitor.close();
+    const original = await setup({ DOMAIN_KEYS: 'tldextract' });
+    cleanup = () => original.monitor.close();
+    for (const url of urls) await original.feed({ url, appid: 'testapp', crawlid: 'abc123' });
+    for (const key of ['link:Example.COM:queue', 'link:test.:queue', 'link:[.:queue'])
+      await waitFor(async () => (await original.store.zcard(key)) === 1, 5000, key);
+  });
+
+  it('writes the default scale as the float 1.0, as ujson does', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed({
+      uuid: 'u7',
+      appid: 'testapp',
+      domain: 'cnn.com',
+      action: 'domain-update',
+      hits: 5,
+      window: 9,
+    });
+    const key = 'zk:domain-update:cnn.com:testapp';
+    await waitFor(async () => await ctx.store.exists(key), 5000, key);
+    expect(await ctx.store.get(key)).toBe('{"domain":"cnn.com","uuid":"u7","hits":5,"scale":1.0,"window":9}');
+  });
+
+  it('warns when no live crawler (by heartbeat) serves the spider type of a crawl', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.store.set('stats:crawler:host1:link:a1b2c3', '1', { ex: 60 });
+    await ctx.feed(
+      { url: 'http://a.com/', appid: 'testapp', crawlid: 'abc1', spiderid: 'link' },
+      { url: 'http://a.com/', appid: 'testapp', crawlid: 'abc2', spiderid: 'nosuchspider' },
+    );
+    const warned = () => ctx.lines.find((l) => l.level === 'WARNING' && l.spiderid === 'nosuchspider');
+    await waitFor(() => warned() !== undefined, 5000, 'the warning');
+    expect(warned()).toMatchObject({ crawlid: 'abc2', appid: 'testapp' });
+    expect(String(warned()!.message)).toContain("No live crawler serves spider type 'nosuchspider'");
+    expect(ctx.lines.some((l) => l.level === 'WARNING' && l.spiderid === 'link')).toBe(false);
+  });
+
+  it('refuses a crawl whose url is not an absolute http(s) URL, logging the field error, counted as failed', async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    await ctx.feed({ url: 'not a url', appid: 'testapp', crawlid: 'abc123' });
+    const refused = () => ctx.lines.find((l) => l.message === 'Did not find schema to validate request');
+    await waitFor(() => refused() !== undefined, 5000, 'the refusal');
+    expect(refused()!.error).toBe('url: must be an absolute http(s) URL, got "not a url"');
+    await waitFor(
+      async () => (await ctx.store.zcard('stats:kafka-monitor:fail:900')) === 1,
+      5000,
+      'fail count',
+    );
+    const queues: string[] = [];
+    for await (const keys of ctx.store.scan('link:*:queue')) queues.push(...keys);
+    expect(queues).toEqual([]);
+  });
+
   it('queues a crawl request with defaults and ts under its registered domain', async () => {
     const ctx = await setup();
     cleanup = () => ctx.monitor.close();

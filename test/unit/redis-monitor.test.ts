@@ -151,6 +151,10 @@ describe('RedisMonitor: info', () => {
     ]);
     await queue(store, 'link:b.com:queue', [requestMember('testapp', 'ABC123', 'http://b.com/1', 30)]);
     await store.set('timeout:link:testapp:ABC123', '10');
+    // Crawler heartbeats: two serve link, one serves another spider type.
+    await store.set('stats:crawler:host1:link:a1b2c3', '1');
+    await store.set('stats:crawler:host2:link:d4e5f6', '1');
+    await store.set('stats:crawler:host1:wandering:0a0b0c', '1');
     await store.set('info:link:testapp:ABC123', 'abc12333');
     await monitor.runOnce();
     expect(bus.replies()).toEqual([
@@ -167,6 +171,7 @@ describe('RedisMonitor: info', () => {
           'b.com': { total: 1, high_priority: 30, low_priority: 30 },
         },
         expires: '10',
+        live_crawlers: 2,
       },
     ]);
     expect(await store.exists('info:link:testapp:ABC123')).toBe(false);
@@ -210,6 +215,8 @@ describe('RedisMonitor: info', () => {
             domains: { 'a.com': { total: 1, high_priority: -9, low_priority: -9 } },
           },
         },
+        // No crawler heartbeat for spider type link: nothing will crawl the pending requests.
+        live_crawlers: 0,
       },
     ]);
   });

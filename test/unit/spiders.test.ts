@@ -108,7 +108,12 @@ describe('LinkSpider', () => {
     for (const r of requests) {
       expect(r.meta.priority).toBe(60);
       expect(r.meta.curdepth).toBe(1);
-      expect(r.headers).toEqual({ 'User-Agent': 'MyBot/2.0' });
+      // Scrapy's default referrer policy sends no Referer from this https page to plain http links.
+      expect(r.headers).toEqual(
+        r.url.startsWith('https:')
+          ? { 'User-Agent': 'MyBot/2.0', Referer: PAGE_URL }
+          : { 'User-Agent': 'MyBot/2.0' },
+      );
       // Meta passthrough: every other crawl field travels unchanged.
       expect({ ...r.meta, priority: 70, curdepth: 0 }).toEqual(meta);
     }
@@ -187,7 +192,10 @@ describe('WanderingSpider', () => {
       expect(request.meta.step).toBe(step + 1);
       expect(request.meta.crawlid).toBe('abc123');
       expect(request.meta.priority).toBe(70);
-      expect(request.headers).toEqual({ 'User-Agent': 'Wanderer/1' });
+      expect(request.headers).toEqual({
+        'User-Agent': 'Wanderer/1',
+        Referer: 'https://www.dailyherald.test/',
+      });
       meta = request.meta;
     }
   });
@@ -223,7 +231,7 @@ describe('Spider helpers', () => {
     expect(req.url).toBe('https://www.dailyherald.test/sub/page?b=1&a=2');
     expect(req.method).toBe('GET');
     expect(req.callback).toBe('parse');
-    expect(req.headers).toEqual({ 'User-Agent': 'UA' });
+    expect(req.headers).toEqual({ 'User-Agent': 'UA', Referer: 'https://www.dailyherald.test/' });
     expect(req.meta).toMatchObject({ priority: 5, spiderid: 'wandering', custom: 'kept', crawlid: 'abc123' });
     expect(res.meta.priority).toBe(70);
   });
@@ -246,7 +254,11 @@ describe('Spider helpers', () => {
   it("follow lets the crawl's useragent replace any spelling of the header", () => {
     const res = response(crawlMeta({ useragent: 'UA' }));
     const req = spider.follow(res, '/x', {}, { headers: { 'user-agent': 'other', Accept: 'text/html' } });
-    expect(req.headers).toEqual({ Accept: 'text/html', 'User-Agent': 'UA' });
+    expect(req.headers).toEqual({
+      Accept: 'text/html',
+      'User-Agent': 'UA',
+      Referer: 'https://www.dailyherald.test/',
+    });
   });
 
   it('keeps settings', () => {

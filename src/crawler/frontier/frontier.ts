@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { registeredDomain } from '../../core/domain.js';
+import { registeredDomain, type DomainKeyStyle } from '../../core/domain.js';
 import { backoffDelay, pause } from '../../core/backoff.js';
 import type { Logger } from '../../core/logging/index.js';
 import { isStoreUnavailable, type Store } from '../../core/store/index.js';
@@ -41,6 +41,8 @@ export interface FrontierOptions {
    * SCHEDULER_BACKLOG_BLACKLIST = False); by default blacklisted domains keep their backlog.
    */
   refuseDomain?: (domain: string) => boolean;
+  /** How queue keys name a site (DOMAIN_KEYS); must match the Kafka Monitor's. */
+  domainKeys?: DomainKeyStyle;
   logger: Logger;
   /** Told what became of requests, for metrics and progress (no Redis work of its own). */
   observer?: FrontierObserver;
@@ -564,7 +566,7 @@ export class Frontier {
         continue;
       }
       const spiderid = typeof meta.spiderid === 'string' ? meta.spiderid : this.options.spiderid;
-      const domain = registeredDomain(request.url);
+      const domain = registeredDomain(request.url, this.options.domainKeys);
       if (!domain) {
         statuses.push('expired');
         continue;

@@ -33,3 +33,43 @@ export function reconstructHeaders(
   }
   return out;
 }
+
+/**
+ * Headers that describe one connection, not the resource (RFC 9110 section 7.6.1): the crawled message
+ * reports the page, and they differ between fetches of the same page and between HTTP clients.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+/** `headers` without the hop-by-hop ones (`Connection`, `Keep-Alive`, `Transfer-Encoding`, `Proxy-*`, …). */
+export function withoutHopByHop(headers: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')) continue;
+    out[name] = values;
+  }
+  return out;
+}
+
+/**
+ * The `Referer` Scrapy's RefererMiddleware sends from page `from` to `to` (its default policy,
+ * no-referrer-when-downgrade): the page URL without credentials and fragment, none from https to plain
+ * http, and none for or to anything but http(s).
+ */
+export function refererFor(from: string, to: string): string | undefined {
+  let source: URL;
+  let target: URL;
+  try {
+    source = new URL(from);
+    target = new URL(to);
+  } catch {
+    return undefined;
+  }
+  const web = (u: URL) => u.protocol === 'http:' || u.protocol === 'https:';
+  if (!web(source) || !web(target)) return undefined;
+  if (source.protocol === 'https:' && target.protocol === 'http:') return undefined;
+  source.username = '';
+  source.password = '';
+  source.hash = '';
+  return source.href;
+}

@@ -1,6 +1,6 @@
 import { getLogger, type Logger } from '../../core/logging/index.js';
 import { extractLinks, type ExtractedLink } from '../links/index.js';
-import { reconstructHeaders } from './headers.js';
+import { reconstructHeaders, refererFor, withoutHopByHop } from './headers.js';
 import { linkOptionsFromMeta } from './meta-filters.js';
 import type { CrawlResponse } from './response.js';
 import type { CrawlItem, CrawlMeta, CrawlRequest, SpiderOutput } from './types.js';
@@ -52,7 +52,8 @@ export abstract class Spider {
    * A request for `url` (resolved against the page's final URL) that carries the page's crawl meta:
    * every key of `response.meta` that `meta` does not set itself (the original's MetaPassthrough
    * middleware). The User-Agent header comes from `meta.useragent` when it is set. A link from
-   * {@link extractLinks} is taken as it is: it is already absolute and canonical.
+   * {@link extractLinks} is taken as it is: it is already absolute and canonical. A `Referer` naming the
+   * page is added unless `options.headers` has one, as Scrapy's RefererMiddleware does.
    */
   follow(
     response: CrawlResponse,
@@ -61,17 +62,21 @@ export abstract class Spider {
     options: RequestOptions = {},
   ): CrawlRequest {
     const merged: CrawlMeta = { ...response.meta, ...meta };
+    const targetUrl = typeof target === 'string' ? new URL(target, response.finalUrl).href : target.url;
     const headers = { ...options.headers };
     if (typeof merged.useragent === 'string' && merged.useragent !== '') {
       // The crawl's user agent wins, as in the original; drop any other spelling of the name.
       for (const name of Object.keys(headers)) if (name.toLowerCase() === 'user-agent') delete headers[name];
       headers['User-Agent'] = merged.useragent;
     }
+    const referer = refererFor(response.finalUrl, targetUrl);
+    if (referer && !Object.keys(headers).some((name) => name.toLowerCase() === 'referer'))
+      headers.Referer = referer;
     return {
       method: 'GET',
       callback: 'parse',
       ...options,
-      url: typeof target === 'string' ? new URL(target, response.finalUrl).href : target.url,
+      url: targetUrl,
       headers,
       meta: merged,
     };
@@ -90,7 +95,7 @@ export abstract class Spider {
       response_url: response.finalUrl,
       status_code: response.status,
       status_msg: 'OK',
-      response_headers: response.reconstructHeaders(),
+      response_headers: withoutHopByHop(response.reconstructHeaders()),
       request_headers: reconstructHeaders(response.requestHeaders),
       body: response.body,
       links: [],

@@ -1,26 +1,36 @@
-import { registeredDomain } from '../../core/domain.js';
+import { registeredDomain, type DomainKeyStyle } from '../../core/domain.js';
 import { BadInputError } from '../../core/errors.js';
+import { SpiderTypeWatch } from '../../core/live-crawlers.js';
 import { priorityPush } from '../../core/queues/index.js';
 import type { JsonObject } from '../validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
-import type { Transaction } from './plugin.js';
+import type { PluginContext, Transaction } from './plugin.js';
 
-/** Crawl requests → `<spiderid>:<registered domain>:queue`, plus the crawl's timeout key. */
+/** Crawl requests → `<spiderid>:<registered domain>:queue` (DOMAIN_KEYS style), plus the crawl's timeout key. */
 export class ScraperHandler extends BuiltInPlugin {
   readonly name = 'ScraperHandler';
+
+  private spiderWatch: SpiderTypeWatch | undefined;
 
   constructor() {
     super('scraper_schema.json');
   }
 
+  override setup(context: PluginContext): void {
+    super.setup(context);
+    this.spiderWatch = new SpiderTypeWatch(context.store, context.logger);
+  }
+
   handle(request: JsonObject, tx: Transaction): undefined {
     const url = String(request.url);
-    const domain = registeredDomain(url);
+    const style = (this.context?.settings.DOMAIN_KEYS ?? 'normalized') as DomainKeyStyle;
+    const domain = registeredDomain(url, style);
     if (!domain) throw new BadInputError(`Cannot find a domain in url '${url}'`);
     const { spiderid, appid, crawlid, priority, expires } = request as Record<string, string | number>;
     tx.run(priorityPush, [`${spiderid}:${domain}:queue`], [Number(priority), JSON.stringify(request)]);
     if (Number(expires) !== 0) tx.call('SET', `timeout:${spiderid}:${appid}:${crawlid}`, String(expires));
     this.logAdded(tx, 'Added crawl to Redis', request);
+    tx.afterCommit(() => void this.spiderWatch?.check(String(spiderid), { appid, crawlid }));
     return undefined;
   }
 }

@@ -19,8 +19,18 @@ export class ZookeeperHandler extends BuiltInPlugin {
       if (!hits || !window) throw new BadInputError("'hits' and 'window' not set for domain update");
       Object.assign(value, { hits, scale, window });
     }
-    tx.call('SET', `zk:${action}:${domain}:${appid}`, JSON.stringify(value));
+    tx.call('SET', `zk:${action}:${domain}:${appid}`, withFloatScale(JSON.stringify(value), value.scale));
     this.logAdded(tx, 'Added zookeeper action to Redis', request);
     return undefined;
   }
+}
+
+/**
+ * `scale` is a float in the original (ujson writes `1.0`, and its Redis Monitor writes it into the
+ * ZooKeeper YAML as it reads it back): JSON.stringify would write the default `1.0` as `1`, which a
+ * Python Redis Monitor would turn into the integer `scale: 1`.
+ */
+function withFloatScale(json: string, scale: unknown): string {
+  if (typeof scale !== 'number' || !Number.isInteger(scale)) return json;
+  return json.replace(`"scale":${scale}`, `"scale":${scale}.0`);
 }

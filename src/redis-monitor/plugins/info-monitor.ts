@@ -1,3 +1,4 @@
+import { liveCrawlerCount } from '../../core/live-crawlers.js';
 import { CrawlQueues, type CrawlTally, type PriorityTally } from '../crawl/queues.js';
 import { KafkaBaseMonitor, logDict, type RedisMonitorContext } from '../plugin.js';
 
@@ -59,6 +60,8 @@ export class InfoMonitor extends KafkaBaseMonitor {
     const master: Record<string, unknown> = { uuid: value, total_pending: 0, server_time: this.serverTime() };
     if (crawlid === undefined) await this.buildAppidInfo(master, spiderid, appid);
     else await this.buildCrawlidInfo(master, spiderid, appid, crawlid);
+    // An addition to the original's reply: 0 means nothing will crawl what is pending.
+    master.live_crawlers = await liveCrawlerCount(this.store, spiderid).catch(() => null);
 
     await this.deliver(master);
     this.logger.info('Sent info to kafka', { ...extras, success: true });

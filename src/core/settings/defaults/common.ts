@@ -1,3 +1,4 @@
+import { DOMAIN_KEY_STYLES } from '../../domain.js';
 import { field, type SettingsOf } from '../fields.js';
 
 /** Settings groups shared by several components; each component spreads the groups it has. */
@@ -10,6 +11,8 @@ export const redisFields = {
   REDIS_DB: field.int({ min: 0 }),
   REDIS_PASSWORD: field.nullableString(),
   REDIS_SOCKET_TIMEOUT: field.float({ positive: true }),
+  /** How `<spiderid>:<domain>:queue` and throttle keys name a site: see DomainKeyStyle in core/domain.ts. */
+  DOMAIN_KEYS: field.oneOf(DOMAIN_KEY_STYLES),
 };
 
 export const REDIS_DEFAULTS: SettingsOf<typeof redisFields> = {
@@ -18,6 +21,7 @@ export const REDIS_DEFAULTS: SettingsOf<typeof redisFields> = {
   REDIS_DB: 0,
   REDIS_PASSWORD: null,
   REDIS_SOCKET_TIMEOUT: 10,
+  DOMAIN_KEYS: 'normalized',
 };
 
 export const logFields = {
