@@ -55,6 +55,7 @@ import { Crawler } from '../../src/crawler/crawler.js';
 import type { Lease } from '../../src/crawler/frontier/frontier.js';
 import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
 import { KafkaPipeline } from '../../src/crawler/pipeline/kafka-pipeline.js';
+import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { LinkSpider, type SpiderClass } from '../../src/crawler/spider/index.js';
 import { spawnTestWeb, type LinkGraph, type TestWebProcess } from '../../src/testweb/index.js';
 
@@ -65,6 +66,12 @@ const { values: args } = parseArgs({
     'scale-domains': { type: 'string', default: '10,10000' },
     'scale-pages': { type: 'string' },
     'page-bytes': { type: 'string', default: '0' },
+    // The large-page workload (issue: ~30 KB pages with ~40 links each), crawled after the main one.
+    'big-pages': { type: 'string', default: '10000' },
+    'big-page-bytes': { type: 'string', default: '30000' },
+    'big-links': { type: 'string', default: '38' },
+    'no-big': { type: 'boolean', default: false },
+    'latency-crawls': { type: 'string', default: '40' },
     'log-level': { type: 'string', default: 'WARNING' },
     concurrency: { type: 'string', default: '16' },
     'per-domain': { type: 'string', default: '8' },
@@ -83,6 +90,12 @@ const DOMAINS = Number(args.domains);
 const SCALE_PAGES = Number(args['scale-pages'] ?? PAGES);
 const SCALE_DOMAINS = args['no-scale'] ? [] : args['scale-domains'].split(',').filter(Boolean).map(Number);
 const PAGE_BYTES = Number(args['page-bytes']);
+const BIG = {
+  pages: Number(args['big-pages']),
+  bytes: Number(args['big-page-bytes']),
+  links: Number(args['big-links']),
+};
+const LATENCY_CRAWLS = Number(args['latency-crawls']);
 const CONCURRENCY = Number(args.concurrency);
 const PER_DOMAIN = Number(args['per-domain']);
 const PHASE_MS = Number(args['phase-seconds']) * 1000;
@@ -348,6 +361,30 @@ interface CrawlResult {
   leaseCalls: number;
   storeCalls: number;
   cpu: CpuReport;
+  rss: RssReport;
+}
+
+interface RssReport {
+  /** Highest RSS sampled during the crawl, MB. */
+  peak: number;
+  /** Median of the samples of the second half of the crawl, MB. */
+  steady: number;
+}
+
+/** Samples this process's RSS every 200 ms until stopped. */
+function rssSampler(): { stop: () => RssReport } {
+  const samples: number[] = [];
+  const take = () => samples.push(process.memoryUsage.rss() / 2 ** 20);
+  take();
+  const timer = setInterval(take, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      const late = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
+      return { peak: Math.max(...samples), steady: late[Math.floor(late.length / 2)] ?? 0 };
+    },
+  };
 }
 
 /** Counts the store calls the crawler makes (each one a round trip; a pipeline counts once). */
@@ -512,6 +549,7 @@ async function crawl(options: {
     await profiler.post('Profiler.start');
   }
   const cpuStart = await options.meter.snapshot();
+  const rssMeter = rssSampler();
   const callsStart = counter.calls;
   await crawler.start();
   let timedOut = false;
@@ -538,6 +576,7 @@ async function crawl(options: {
     clearInterval(ticker);
   }
   const cpu = await options.meter.since(cpuStart);
+  const rss = rssMeter.stop();
   const storeCalls = counter.calls - callsStart;
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -577,6 +616,7 @@ async function crawl(options: {
     leaseCalls,
     storeCalls,
     cpu,
+    rss,
   };
 }
 
@@ -618,7 +658,15 @@ async function readTopic(servers: Servers, topic: string, expected: Set<string>,
 
 // ---------------------------------------------------------------------------------------------------------
 
+interface Workload {
+  name: string;
+  pageBytes: number;
+  /** Same-site links per page (2 cross-site links come on top). */
+  links: number;
+}
+
 interface ConfigResult {
+  workload: string;
   domains: number;
   pages: number;
   baseline?: { rate: number; seconds: number; cpu: CpuReport };
@@ -632,11 +680,18 @@ async function runConfig(
   domains: number,
   totalPages: number,
   first: boolean,
+  workload: Workload,
 ): Promise<ConfigResult> {
   const perDomain = Math.max(1, Math.round(totalPages / domains));
-  log(`test web: ${fmt(domains)} domains × ${fmt(perDomain)} pages`);
+  log(`test web: ${fmt(domains)} domains × ${fmt(perDomain)} pages, ${workload.name} workload`);
   const web = await withTimeout(
-    spawnTestWeb({ domains, pagesPerDomain: perDomain, pageBytes: PAGE_BYTES, record: false }),
+    spawnTestWeb({
+      domains,
+      pagesPerDomain: perDomain,
+      pageBytes: workload.pageBytes,
+      linksPerPage: workload.links,
+      record: false,
+    }),
     30_000,
     'test web start',
   );
@@ -647,7 +702,7 @@ async function runConfig(
   const all = web.allPageUrls();
   if (expected.size !== all.length) log(`  only ${expected.size} of ${all.length} pages are reachable`);
   log(`  ${fmt(expected.size)} pages reachable from ${fmt(seeds)} seed(s), ${depth} links deep at most`);
-  const result: ConfigResult = { domains, pages: all.length, crawls: [] };
+  const result: ConfigResult = { workload: workload.name, domains, pages: all.length, crawls: [] };
 
   if (first) {
     // A short crawl first, so neither side pays for compiling the hot paths in its measured run.
@@ -680,10 +735,10 @@ async function runConfig(
     log(`  baseline: ${fmt(result.baseline.rate)} pages/s (${fmt(b.links)} links, ${fmt(b.unique)} unique)`);
   }
 
-  const withInfo = first && !args['no-info'];
+  const withInfo = first && workload.name === 'main' && !args['no-info'];
   const levels = [args['log-level'], ...(withInfo && args['log-level'] !== 'INFO' ? ['INFO'] : [])];
   for (const level of levels) {
-    const label = `${domains}d-${level.toLowerCase()}`;
+    const label = `${workload.name === 'main' ? '' : `${workload.name}-`}${domains}d-${level.toLowerCase()}`;
     log(`  crawl ${label}`);
     const r = await crawl({
       label,
@@ -779,6 +834,114 @@ async function measureLogCost(): Promise<{ text: number; json: number }> {
   return { text: (await best('INFO', false)) - quiet, json: (await best('INFO', true)) - quiet };
 }
 
+interface LatencyResult {
+  samples: number[];
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/**
+ * Feed → first fetch (goal 3): an in-process Kafka Monitor and an idle crawler at default settings; crawl
+ * requests for new domains (one page each, a new domain queue each) are produced to `<prefix>.incoming`
+ * one at a time, and the time from the produce call to the crawler leasing the URL (the fetch starts in
+ * the same turn) is recorded.
+ */
+async function measureFeedLatency(servers: Servers, store: Store, n: number): Promise<LatencyResult> {
+  const web = await withTimeout(
+    spawnTestWeb({ domains: n, pagesPerDomain: 1, linksPerPage: 0, crossDomainLinks: 0, record: false }),
+    30_000,
+    'test web start',
+  );
+  cleanups.push(() => web.close());
+  const spiderName = `benchlat${RUN}`;
+  const prefix = `bench-latency-${RUN}`;
+  const spider: SpiderClass = class extends LinkSpider {
+    static override readonly spiderName = spiderName;
+  };
+  const quiet = { write: () => undefined };
+  const kmSettings = resolveSettings('kafka-monitor', {
+    env: {},
+    overrides: { ...servers, KAFKA_INCOMING_TOPIC: `${prefix}.incoming`, KAFKA_GROUP: `${prefix}-group` },
+  });
+  const kmBus = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-km`,
+  });
+  await kmBus.createTopics([`${prefix}.incoming`], 1);
+  const kmStore = await connectStore(servers, `${prefix}-km`);
+  const km = await KafkaMonitor.create({
+    settings: kmSettings,
+    store: kmStore,
+    bus: kmBus,
+    logger: createLogger({ name: 'sc-kafka-monitor', level: 'WARNING', destination: quiet }),
+  });
+  await km.start();
+  const settings = resolveSettings('crawler', {
+    env: {},
+    overrides: { ...servers, KAFKA_TOPIC_PREFIX: prefix, ...web.fetcherSettings() },
+  });
+  const bus = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-c`,
+  });
+  await bus.createTopics([`${prefix}.crawled_firehose`], 1);
+  const crawlerStore = await connectStore(servers, `${prefix}-c`);
+  const crawler = new Crawler({
+    settings,
+    store: crawlerStore,
+    bus,
+    logger: createLogger({ name: 'sc-crawler', level: 'WARNING', destination: quiet }),
+    spider,
+    zookeeper: false,
+  });
+  const sentAt = new Map<string, number>();
+  const samples: number[] = [];
+  const lease = crawler.frontier.lease.bind(crawler.frontier);
+  crawler.frontier.lease = async (...a: Parameters<typeof lease>) => {
+    const leases = await lease(...a);
+    for (const l of leases) {
+      const at = sentAt.get(l.request.url);
+      if (at !== undefined) {
+        samples.push(performance.now() - at);
+        sentAt.delete(l.request.url);
+      }
+    }
+    return leases;
+  };
+  await crawler.start();
+  // Idle crawlers: the first SCAN is behind them.
+  await new Promise((r) => setTimeout(r, 2000));
+  const feeder = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-f`,
+  });
+  for (let i = 0; i < n; i++) {
+    const url = web.url(i, '/');
+    const request = { url, appid: 'benchapp', crawlid: `lat${i}`, spiderid: spiderName, maxdepth: 0 };
+    sentAt.set(url, performance.now());
+    await feeder.send(`${prefix}.incoming`, [JSON.stringify(request)]);
+    // Spaced so the crawls fall at every point of the crawlers' refresh cycle.
+    await new Promise((r) => setTimeout(r, 250 + Math.random() * 250));
+  }
+  const deadline = performance.now() + 30_000;
+  while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (sentAt.size > 0) log(`  latency: ${sentAt.size} crawls never fetched within 30 s`);
+  await feeder.close();
+  await withTimeout(crawler.stop(5), 30_000, 'crawler stop');
+  await km.close();
+  await bus.close();
+  await kmBus.close();
+  await crawlerStore.close();
+  await kmStore.close();
+  await deleteKeys(store, `${spiderName}:*`);
+  await deleteKeys(store, `crawlstats:${spiderName}:*`);
+  await cleanups.pop()!();
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { samples, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? NaN };
+}
+
 async function main(): Promise<number> {
   let handle: ServicesHandle | undefined;
   const env = process.env;
@@ -798,11 +961,20 @@ async function main(): Promise<number> {
   const store = await connectStore(servers, 'bench-crawler');
   cleanups.push(() => store.close());
 
+  const mainLoad: Workload = { name: 'main', pageBytes: PAGE_BYTES, links: 10 };
+  const bigLoad: Workload = { name: '30kb', pageBytes: BIG.bytes, links: BIG.links };
   const results: ConfigResult[] = [];
-  results.push(await runConfig(servers, store, kafkaPid, DOMAINS, PAGES, true));
+  results.push(await runConfig(servers, store, kafkaPid, DOMAINS, PAGES, true, mainLoad));
+  if (!args['no-big'])
+    results.push(await runConfig(servers, store, kafkaPid, DOMAINS, BIG.pages, false, bigLoad));
   for (const d of SCALE_DOMAINS)
-    results.push(await runConfig(servers, store, kafkaPid, d, SCALE_PAGES, false));
+    results.push(await runConfig(servers, store, kafkaPid, d, SCALE_PAGES, false, mainLoad));
   const logCost = args['no-info'] ? undefined : await measureLogCost();
+  let latency: LatencyResult | undefined;
+  if (LATENCY_CRAWLS > 0) {
+    log(`feed → first fetch: ${LATENCY_CRAWLS} crawls through an in-process Kafka Monitor`);
+    latency = await measureFeedLatency(servers, store, LATENCY_CRAWLS);
+  }
 
   // Report.
   const out: string[] = [];
@@ -814,7 +986,9 @@ async function main(): Promise<number> {
   );
   let ok = true;
   for (const r of results) {
-    out.push(`${fmt(r.domains)} domains × ${fmt(r.pages / r.domains)} pages = ${fmt(r.pages)} pages`);
+    out.push(
+      `${fmt(r.domains)} domains × ${fmt(r.pages / r.domains)} pages = ${fmt(r.pages)} pages (${r.workload} workload)`,
+    );
     if (r.baseline) {
       out.push(
         `  baseline   ${fmt(r.baseline.rate).padStart(6)} pages/s  (${r.baseline.seconds.toFixed(1)} s)`,
@@ -830,10 +1004,21 @@ async function main(): Promise<number> {
           `${c.timedOut ? '  TIMED OUT' : ''}` +
           (r.baseline ? `  = ${(c.rate / r.baseline.rate).toFixed(2)} of the baseline` : ''),
       );
+      if (r.baseline) {
+        const base = (r.baseline.cpu.node / r.pages) * 1e6;
+        const own = (c.cpu.node / c.acked) * 1e6;
+        out.push(
+          `             CPU per page: crawler ${own.toFixed(0)} µs, baseline ${base.toFixed(0)} µs → ratio ${(base / own).toFixed(2)}`,
+        );
+      }
+      out.push(
+        `             RSS of the crawler process: peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB`,
+      );
       out.push(`             ${cpuLine(c.cpu, c.seconds, c.acked)}`);
       out.push(
         `             Redis per page: ${(c.cpu.redisCalls / c.acked).toFixed(1)} commands ` +
-          `(${(c.cpu.redisScripts / c.acked).toFixed(2)} scripts), ${((c.cpu.redis / c.acked) * 1e6).toFixed(0)} µs CPU; ` +
+          `(${(c.cpu.redisScripts / c.acked).toFixed(2)} scripts), ${((c.cpu.redis / c.acked) * 1e6).toFixed(0)} µs CPU ` +
+          `(one Redis core would serve ~${fmt(c.acked / Math.max(c.cpu.redis, 1e-6))} pages/s); ` +
           `${(c.storeCalls / c.acked).toFixed(2)} store round trips/page, ${(c.leaseCalls / c.acked).toFixed(2)} lease calls/page`,
       );
       out.push(
@@ -847,6 +1032,31 @@ async function main(): Promise<number> {
   const warn = main.crawls.find((c) => c.label.endsWith(args['log-level'].toLowerCase()));
   const info = main.crawls.find((c) => c.label.endsWith('info') && c !== warn);
   out.push('Targets');
+  for (const r of results.filter((x) => x.baseline && x.crawls[0] && (x === main || x.workload !== 'main'))) {
+    const c = r.crawls[0]!;
+    const ratio = r.baseline!.cpu.node / r.pages / (c.cpu.node / c.acked);
+    const target = r.workload === 'main' ? 0.6 : 0.5;
+    const redisUs = (c.cpu.redis / c.acked) * 1e6;
+    const scripts = c.cpu.redisScripts / c.acked;
+    out.push(
+      `  [${r.workload}] CPU per page, baseline / crawler: ${ratio.toFixed(2)} (target >= ${target}: ${ratio >= target ? 'met' : 'NOT met'})`,
+    );
+    out.push(
+      `  [${r.workload}] Redis ${redisUs.toFixed(0)} µs/page (target <= 60: ${redisUs <= 60 ? 'met' : 'NOT met'}), ` +
+        `${scripts.toFixed(2)} script calls/page (target <= 1: ${scripts <= 1 ? 'met' : 'NOT met'}), ` +
+        `ceiling of one Redis ~${fmt(1e6 / redisUs)} pages/s`,
+    );
+    out.push(
+      `  [${r.workload}] crawler RSS peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB ` +
+        `(target <= 200: ${c.rss.peak <= 200 ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (latency) {
+    out.push(
+      `  feed → first fetch over ${latency.samples.length} crawls: p50 ${latency.p50.toFixed(0)} ms, p95 ${latency.p95.toFixed(0)} ms, ` +
+        `max ${latency.max.toFixed(0)} ms (target p95 <= 1,000: ${latency.p95 <= 1000 ? 'met' : 'NOT met'})`,
+    );
+  }
   if (warn && main.baseline) {
     const ratio = warn.rate / main.baseline.rate;
     out.push(
@@ -870,8 +1080,9 @@ async function main(): Promise<number> {
         `${logCost.json.toFixed(1)} µs/page more as JSON lines (SC_LOG_JSON)`,
     );
   }
-  const few = results.find((r) => r.domains === Math.min(...SCALE_DOMAINS))?.crawls[0];
-  const many = results.find((r) => r.domains === Math.max(...SCALE_DOMAINS))?.crawls[0];
+  const scaled = results.slice(args['no-big'] ? 1 : 2);
+  const few = scaled.find((r) => r.domains === Math.min(...SCALE_DOMAINS))?.crawls[0];
+  const many = scaled.find((r) => r.domains === Math.max(...SCALE_DOMAINS))?.crawls[0];
   if (few && many && few !== many) {
     const ratio = many.rate / few.rate;
     out.push(
