@@ -55,6 +55,7 @@ export class Crawler {
   private heartbeat: Heartbeat | undefined;
   private watcher: ZookeeperWatcher | undefined;
   private unsubscribeConfig: (() => void) | undefined;
+  private unfollowQueues: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly codeStats = new Map<number, WindowedStats>();
   /** Response-code hits not yet written, per status: written together every STATUS_FLUSH_MS. */
@@ -152,6 +153,15 @@ export class Crawler {
     this.heartbeat.start();
     this.every(Math.max(1, settings.LEASE_TIMEOUT / 4), () => this.frontier.reapExpired());
     if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
+    // New queues are announced so an idle crawler starts on them at once; the SCAN remains the fallback.
+    this.unfollowQueues = await this.frontier
+      .followAnnouncements(() => this.engine.nudge())
+      .catch((err: unknown) => {
+        logger.warning('Cannot follow queue announcements; new queues are found by SCAN only', {
+          error: errorMessage(err),
+        });
+        return undefined;
+      });
     this.engine.start();
     logger.info('Crawler started', { spiderid: this.spiderName, id: this.id });
   }
@@ -165,6 +175,7 @@ export class Crawler {
     logger.info('Closing Spider', { spiderid: this.spiderName });
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.unfollowQueues?.().catch(() => undefined);
     const returned = await this.engine.stop(graceSeconds * 1000);
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
     await this.pipeline.flush();

@@ -176,6 +176,41 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
       expect(await dead.ack(lease!, 'published')).toBe(false); // its lease was gone
     });
 
+    it('announces a queue the enqueue script creates; a following crawler leases it before any SCAN', async () => {
+      const writer = make();
+      const s = writer.spiderid;
+      const reader = make({ spiderid: s, owner: 'crawler-2' });
+      let nudges = 0;
+      const heard: string[] = [];
+      const unfollow = await reader.followAnnouncements(() => nudges++);
+      const spy = await store.subscribe(`${s}:queue_announce`, (m) => heard.push(m));
+      const until = async (ok: () => boolean) => {
+        for (let i = 0; i < 200 && !ok(); i++) await sleep(10);
+      };
+      await writer.enqueue([
+        { request: child('http://new.com/1', { spiderid: s }), fingerprint: 'n1', priority: -9 },
+      ]);
+      await until(() => nudges > 0);
+      expect(heard).toEqual([`${s}:new.com:queue`]);
+      expect(nudges).toBe(1);
+      expect(reader.knownQueues).toBe(1);
+      // The queue exists now: a second request into it announces nothing.
+      await writer.enqueue([
+        { request: child('http://new.com/2', { spiderid: s }), fingerprint: 'n2', priority: -9 },
+      ]);
+      // Keys of other spiders and malformed lines are ignored.
+      await store.call('PUBLISH', `${s}:queue_announce`, `other:x.com:queue\n${s}:bad\n${s}:a:b:queue`);
+      await until(() => heard.length >= 2);
+      await sleep(50);
+      expect(heard).toHaveLength(2);
+      expect(nudges).toBe(1);
+      expect(reader.knownQueues).toBe(1);
+      const leases = await reader.lease(5, () => 5);
+      expect(leases.map((l) => l.request.url).sort()).toEqual(['http://new.com/1', 'http://new.com/2']);
+      await unfollow();
+      await spy();
+    });
+
     it('enqueues follow-ups after the blacklist, expiry, duplicate and page-limit checks', async () => {
       const f = make({ globalPageLimit: 5 });
       const s = f.spiderid;

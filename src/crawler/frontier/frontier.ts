@@ -510,6 +510,7 @@ export class Frontier {
           this.options.globalPageLimitTimeout,
           priority,
           encodeRequest(request),
+          K.queueAnnounce(spiderid),
         ],
       );
     }
@@ -525,6 +526,25 @@ export class Frontier {
       if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
     });
     return statuses;
+  }
+
+  /**
+   * Follows the announcements of new queues (see frontierKeys.queueAnnounce): each announced queue of
+   * this spider becomes known and ready at once, and `onAnnounced` runs so an idle crawl loop can lease
+   * without waiting for its next SCAN. Resolves to a function that stops following.
+   */
+  followAnnouncements(onAnnounced: () => void): Promise<() => Promise<void>> {
+    const own = `${this.options.spiderid}:`;
+    return this.store.subscribe(K.queueAnnounce(this.options.spiderid), (message) => {
+      let known = 0;
+      for (const key of message.split('\n')) {
+        // Only `<spiderid>:<domain>:queue` of this spider, as the SCAN takes them.
+        if (!key.startsWith(own) || !key.endsWith(':queue') || key.split(':').length !== 3) continue;
+        this.know(key);
+        known++;
+      }
+      if (known > 0) onAnnounced();
+    });
   }
 
   /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */
