@@ -34,9 +34,20 @@
  * stops them at the end. Every phase has a timeout and the whole run has --max-seconds. Exits 1 when a
  * crawl timed out or Kafka did not hold exactly one message per page.
  */
-import { mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { performance as perf } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
@@ -71,6 +82,11 @@ const { values: args } = parseArgs({
     'big-page-bytes': { type: 'string', default: '30000' },
     'big-links': { type: 'string', default: '38' },
     'no-big': { type: 'boolean', default: false },
+    'no-deploy': { type: 'boolean', default: false },
+    /** Keep the deployed processes' INFO logs in a temporary directory (printed) instead of /dev/null. */
+    'deploy-logs': { type: 'boolean', default: false },
+    /** NODE_OPTIONS for the deployed processes (e.g. V8 heap flags), to see what bounds their memory. */
+    'deploy-node-options': { type: 'string' },
     'latency-crawls': { type: 'string', default: '40' },
     'log-level': { type: 'string', default: 'WARNING' },
     concurrency: { type: 'string', default: '16' },
@@ -344,6 +360,8 @@ interface Servers {
   REDIS_HOST: string;
   REDIS_PORT: number;
   KAFKA_HOSTS: string;
+  /** For the processes of the deployed run (ZooKeeper domain config); in-process crawlers do without. */
+  ZOOKEEPER_HOSTS?: string;
 }
 
 interface CrawlResult {
@@ -671,6 +689,7 @@ interface ConfigResult {
   pages: number;
   baseline?: { rate: number; seconds: number; cpu: CpuReport };
   crawls: CrawlResult[];
+  deployed?: DeployResult;
 }
 
 async function runConfig(
@@ -754,6 +773,17 @@ async function runConfig(
     result.crawls.push(r);
     log(`  crawl ${label}: ${fmt(r.rate)} pages/s${r.timedOut ? ' (TIMED OUT)' : ''}`);
   }
+  // The deployment figure goes with the large-page workload (or the main one when that is skipped).
+  if (!args['no-deploy'] && (workload.name !== 'main' || (args['no-big'] && first))) {
+    const label = `deployed-${workload.name}-${domains}d`;
+    log(`  ${label}: Kafka Monitor and crawler as processes, INFO logging`);
+    // The Kafka Monitor's schema caps maxdepth at 3 (as the original's): the deployed crawl covers what one
+    // seed reaches in 3 links, which the link graph tells exactly.
+    const maxdepth = Math.min(depth, 3);
+    const reach = new Set(web.graph.reachablePages(web.url(0, '/'), { maxDepth: maxdepth }).keys());
+    log(`  ${label}: ${fmt(reach.size)} pages within ${maxdepth} links of the seed`);
+    result.deployed = await deployedCrawl({ label, servers, web, expected: reach, maxdepth, store, meter });
+  }
   await cleanups.pop()!();
   return result;
 }
@@ -832,6 +862,216 @@ async function measureLogCost(): Promise<{ text: number; json: number }> {
     Math.min(await cpuPerPage(level, json), await cpuPerPage(level, json));
   const quiet = await best('WARNING', false);
   return { text: (await best('INFO', false)) - quiet, json: (await best('INFO', true)) - quiet };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// As deployed: a Kafka Monitor and a crawler as processes of their own (`node bin/scrapy-cluster.js`).
+
+interface DeployResult {
+  label: string;
+  expected: number;
+  published: number;
+  seconds: number;
+  rate: number;
+  timedOut: boolean;
+  crawlerCpu: number;
+  monitorCpu: number;
+  redisCpu: number;
+  redisScripts: number;
+  crawler: RssReport;
+  monitor: RssReport;
+  kafkaMessages: number;
+  kafkaUnique: number;
+  kafkaMissing: number;
+}
+
+/** VmRSS (and VmHWM, the peak the kernel saw) of a process in MB, 0 when unreadable. */
+function procMemory(pid: number | undefined): { rss: number; hwm: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return { rss: 0, hwm: 0 };
+  }
+}
+
+/** Samples a child's RSS every 200 ms; the peak is the kernel's high-water mark. */
+function childRssSampler(pid: number | undefined): { stop: () => RssReport } {
+  const samples: number[] = [];
+  let peak = 0;
+  const take = () => {
+    const m = procMemory(pid);
+    if (m.rss > 0) samples.push(m.rss);
+    peak = Math.max(peak, m.hwm, m.rss);
+  };
+  take();
+  const timer = setInterval(take, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      const late = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
+      return { peak, steady: late[Math.floor(late.length / 2)] ?? 0 };
+    },
+  };
+}
+
+/**
+ * The same site crawled by a Kafka Monitor and a crawler running as their own processes from the build
+ * (as a user deploys them), both logging at INFO to /dev/null, the crawl fed as a request on the incoming
+ * topic. Timed from the produce call until `crawlstats` counts every page; CPU and RSS from /proc.
+ */
+async function deployedCrawl(options: {
+  label: string;
+  servers: Servers;
+  web: TestWebProcess;
+  expected: Set<string>;
+  maxdepth: number;
+  store: Store;
+  meter: CpuMeter;
+}): Promise<DeployResult | undefined> {
+  const { servers, web, store, expected } = options;
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  if (!existsSync(join(root, 'dist/cli/main.js'))) {
+    log('  deployed run skipped: dist/ is missing (npm run build)');
+    return undefined;
+  }
+  const spiderName = `benchdep${RUN}${options.label.replace(/[^a-z0-9]/gi, '')}`;
+  const prefix = `bench-deploy-${RUN}-${options.label.replace(/[^a-z0-9]/gi, '')}`;
+  const crawlid = `c${spiderName}`;
+  const appid = 'benchapp';
+  const dir = mkdtempSync(join(tmpdir(), 'bench-deploy-'));
+  const spiderFile = join(dir, 'spider.mjs');
+  const spiderModule = pathToFileURL(join(root, 'dist/crawler/spider/index.js')).href;
+  writeFileSync(
+    spiderFile,
+    `import { LinkSpider } from '${spiderModule}';\nexport default class extends LinkSpider { static spiderName = '${spiderName}'; }\n`,
+  );
+  const settings: Record<string, unknown> = {
+    ...servers,
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
+    KAFKA_GROUP: `${prefix}-group`,
+    // A fresh topic and group: the request may be produced before the monitor owns the partition.
+    KAFKA_CONSUMER_AUTO_OFFSET_RESET: 'earliest',
+    LOG_LEVEL: 'INFO',
+    SC_LOG_LEVEL: 'INFO',
+    QUEUE_HITS: 100_000_000,
+    QUEUE_WINDOW: 1,
+    QUEUE_MODERATED: false,
+    SCHEDULER_TYPE_ENABLED: false,
+    SCHEDULER_IP_ENABLED: false,
+    CONCURRENT_REQUESTS: CONCURRENCY,
+    CONCURRENT_REQUESTS_PER_DOMAIN: PER_DOMAIN,
+    ROBOTSTXT_OBEY: !args['no-robots'],
+    ...web.fetcherSettings(),
+  };
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const [k, v] of Object.entries(settings)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  const bus = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-f`,
+  });
+  await bus.createTopics([`${prefix}.incoming`, `${prefix}.crawled_firehose`], 1);
+  const devNull = openSync('/dev/null', 'w');
+  const bin = join(root, 'bin/scrapy-cluster.js');
+  const start = (argv: string[]) => {
+    const out = args['deploy-logs'] ? openSync(join(dir, `${argv[0]!}.log`), 'w') : devNull;
+    const child = spawn(process.execPath, [bin, ...argv], {
+      env: { ...env, ...(args['deploy-node-options'] ? { NODE_OPTIONS: args['deploy-node-options'] } : {}) },
+      stdio: ['ignore', out, 'pipe'],
+    });
+    let errors = '';
+    child.stderr?.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-4000)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    return { child, errors: () => errors };
+  };
+  if (args['deploy-logs']) log(`  ${options.label}: logs in ${dir}`);
+  const monitor = start(['kafka-monitor', 'run']);
+  const crawler = start(['crawler', '--spider', spiderFile, '--grace-seconds', '2']);
+  // Both ready: their heartbeat keys are written once they run.
+  const ready = async (pattern: string) => {
+    for (const deadline = performance.now() + 60_000; performance.now() < deadline;) {
+      for await (const keys of store.scan(pattern, 1000)) if (keys.length > 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`deployed run: no heartbeat ${pattern}; ${monitor.errors()} ${crawler.errors()}`);
+  };
+  await ready(`stats:kafka-monitor:self:*`);
+  await ready(`stats:crawler:*:${spiderName}:*`);
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const cpu = (pid: number | undefined) => procCpu(pid);
+  const c0 = {
+    crawler: cpu(crawler.child.pid),
+    monitor: cpu(monitor.child.pid),
+    redis: await redisCounters(store),
+  };
+  const crawlerRss = childRssSampler(crawler.child.pid);
+  const monitorRss = childRssSampler(monitor.child.pid);
+  const fed = performance.now();
+  const request = { url: web.url(0, '/'), appid, crawlid, spiderid: spiderName, maxdepth: options.maxdepth };
+  await bus.send(`${prefix}.incoming`, [JSON.stringify(request)]);
+  const statsKey = `crawlstats:${spiderName}:${appid}:${crawlid}`;
+  let published = 0;
+  let progressAt = performance.now();
+  let timedOut = false;
+  const deadline = performance.now() + PHASE_MS;
+  const ticker = setInterval(
+    () => log(`  ${options.label}: ${fmt(published)} / ${fmt(expected.size)} pages`),
+    10_000,
+  );
+  try {
+    while (published < expected.size) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = Number((await store.hget(statsKey, 'published')) ?? 0);
+      if (now > published) progressAt = performance.now();
+      published = now;
+      // A depth-limited crawl may end a few pages short of the breadth-first set: done when it stops.
+      if (published > 0 && performance.now() - progressAt > 5_000) break;
+      if (performance.now() > deadline || performance.now() - progressAt > 30_000) {
+        timedOut = true;
+        log(`  ${options.label}: stopped waiting at ${published} pages; ${crawler.errors()}`);
+        break;
+      }
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+  const seconds = (progressAt - fed) / 1000;
+  const r1 = await redisCounters(store);
+  const result = {
+    crawlerCpu: cpu(crawler.child.pid) - c0.crawler,
+    monitorCpu: cpu(monitor.child.pid) - c0.monitor,
+    redisCpu: r1.cpu - c0.redis.cpu,
+    redisScripts: r1.scripts - c0.redis.scripts,
+    crawler: crawlerRss.stop(),
+    monitor: monitorRss.stop(),
+  };
+  for (const { child } of [crawler, monitor]) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await withTimeout(exited, 30_000, 'deployed process exit').catch(() => child.kill('SIGKILL'));
+  }
+  await bus.close();
+  log(`  ${options.label}: reading ${prefix}.crawled_firehose back`);
+  const check = await readTopic(servers, `${prefix}.crawled_firehose`, expected, spiderName);
+  await deleteKeys(store, `${spiderName}:*`);
+  await deleteKeys(store, `crawlstats:${spiderName}:*`);
+  await deleteKeys(store, `stats:crawler:*:${spiderName}:*`);
+  return {
+    label: options.label,
+    expected: expected.size,
+    published,
+    seconds,
+    rate: published / seconds,
+    timedOut,
+    ...result,
+    ...check,
+  };
 }
 
 interface LatencyResult {
@@ -955,6 +1195,9 @@ async function main(): Promise<number> {
     REDIS_HOST: handle?.env.REDIS_HOST ?? env.REDIS_HOST!,
     REDIS_PORT: handle?.env.REDIS_PORT ?? Number(env.REDIS_PORT ?? 6379),
     KAFKA_HOSTS: handle?.env.KAFKA_HOSTS ?? env.KAFKA_HOSTS!,
+    ...(handle?.env.ZOOKEEPER_HOSTS || env.ZOOKEEPER_HOSTS
+      ? { ZOOKEEPER_HOSTS: handle?.env.ZOOKEEPER_HOSTS ?? env.ZOOKEEPER_HOSTS! }
+      : {}),
   };
   const stateFile = handle?.stateFile ?? env.SERVICES_STATE_FILE;
   const kafkaPid = stateFile ? readState(stateFile)?.services.kafka?.pid : undefined;
@@ -1028,6 +1271,40 @@ async function main(): Promise<number> {
       );
     }
   }
+  for (const r of results) {
+    const d = r.deployed;
+    if (!d) continue;
+    // Every published page on Kafka once. With maxdepth 3 the crawl order decides which pages at the edge
+    // are reached (a page first found by a longer path is not followed further), so a few of the
+    // breadth-first set may be missing; that is reported, not failed.
+    const verdict =
+      !d.timedOut &&
+      d.kafkaMessages === d.published &&
+      d.kafkaUnique === d.published &&
+      d.kafkaUnique + d.kafkaMissing === d.expected &&
+      d.kafkaMissing <= d.expected * 0.05;
+    ok &&= verdict;
+    const own = (d.crawlerCpu / d.published) * 1e6;
+    const base = r.baseline ? (r.baseline.cpu.node / r.pages) * 1e6 : NaN;
+    out.push(
+      `  deployed   ${fmt(d.rate).padStart(6)} pages/s  (${d.seconds.toFixed(1)} s from the request on the incoming topic, ${d.label})` +
+        (r.baseline ? `  = ${(d.rate / r.baseline.rate).toFixed(2)} of the baseline` : ''),
+    );
+    out.push(
+      `             crawler process ${own.toFixed(0)} µs/page CPU` +
+        (r.baseline ? ` → CPU ratio ${(base / own).toFixed(2)}` : '') +
+        `, Kafka Monitor process ${d.monitorCpu.toFixed(2)} s, Redis ${((d.redisCpu / d.published) * 1e6).toFixed(0)} µs/page, ` +
+        `${(d.redisScripts / d.published).toFixed(2)} scripts/page`,
+    );
+    out.push(
+      `             RSS: crawler peak ${d.crawler.peak.toFixed(0)} MB, steady ${d.crawler.steady.toFixed(0)} MB; ` +
+        `Kafka Monitor peak ${d.monitor.peak.toFixed(0)} MB, steady ${d.monitor.steady.toFixed(0)} MB`,
+    );
+    out.push(
+      `             check: crawlstats published ${fmt(d.published)}, Kafka ${fmt(d.kafkaMessages)} messages, ` +
+        `${fmt(d.kafkaUnique)} distinct URLs, ${d.kafkaMissing} of the ${fmt(d.expected)} within 3 links not reached → ${verdict ? 'ok' : 'WRONG'}`,
+    );
+  }
   const main = results[0]!;
   const warn = main.crawls.find((c) => c.label.endsWith(args['log-level'].toLowerCase()));
   const info = main.crawls.find((c) => c.label.endsWith('info') && c !== warn);
@@ -1049,6 +1326,14 @@ async function main(): Promise<number> {
     out.push(
       `  [${r.workload}] crawler RSS peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB ` +
         `(target <= 200: ${c.rss.peak <= 200 ? 'met' : 'NOT met'})`,
+    );
+  }
+  for (const r of results) {
+    if (!r.deployed) continue;
+    const d = r.deployed;
+    out.push(
+      `  [deployed ${r.workload}] RSS peak: crawler ${d.crawler.peak.toFixed(0)} MB (target <= 200: ${d.crawler.peak <= 200 ? 'met' : 'NOT met'}), ` +
+        `Kafka Monitor ${d.monitor.peak.toFixed(0)} MB (target <= 120: ${d.monitor.peak <= 120 ? 'met' : 'NOT met'})`,
     );
   }
   if (latency) {
