@@ -112,6 +112,13 @@ export class Frontier {
    * filter still holds them while the entry lives.
    */
   private readonly knownSeen: RecentMap<string>;
+  /**
+   * Filtered enqueues sent and not answered yet, by `<crawlid>\n<fingerprint>`. Pages of one site parsed at
+   * the same time link to the same pages; a link already on its way to the duplicate filter is not sent
+   * again: its answer decides (the filter holds it after any answer but blacklisted or expired, which
+   * would be this request's answer too).
+   */
+  private readonly inFlightSeen = new Map<string, Promise<EnqueueStatus>>();
   /** Lease and throttle-hit ids: a random prefix per frontier and a counter (no random bytes per lease). */
   private readonly idPrefix = hex(8);
   private idCounter = 0;
@@ -468,12 +475,25 @@ export class Frontier {
     if (requests.length === 0) return [];
     const pipe = this.store.pipeline();
     const statuses: EnqueueStatus[] = [];
-    const sent: { at: number; queue: string; seen: [string, string] | undefined }[] = [];
+    const sent: {
+      at: number;
+      queue: string;
+      seen: [string, string] | undefined;
+      settle?: { key: string; resolve: (s: EnqueueStatus) => void; reject: (e: unknown) => void };
+    }[] = [];
+    const waiting: { at: number; answer: Promise<EnqueueStatus> }[] = [];
     for (const { request, fingerprint, priority } of requests) {
       const meta = request.meta;
       const crawlid = String(meta.crawlid);
       const filtered = !request.dontFilter && fingerprint !== '';
       if (filtered && this.knownSeen.get(fingerprint) === crawlid) {
+        statuses.push('duplicate');
+        continue;
+      }
+      const flightKey = filtered ? `${crawlid}\n${fingerprint}` : '';
+      const answer = filtered ? this.inFlightSeen.get(flightKey) : undefined;
+      if (answer) {
+        waiting.push({ at: statuses.length, answer });
         statuses.push('duplicate');
         continue;
       }
@@ -488,7 +508,15 @@ export class Frontier {
         continue;
       }
       const queue = K.queue(spiderid, domain);
-      sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined });
+      let settle: (typeof sent)[number]['settle'];
+      if (filtered) {
+        const promise = new Promise<EnqueueStatus>((resolve, reject) => {
+          settle = { key: flightKey, resolve, reject };
+        });
+        promise.catch(() => undefined); // the sender sees the error; waiters may be none
+        this.inFlightSeen.set(flightKey, promise);
+      }
+      sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined, settle });
       statuses.push('queued');
       pipe.run(
         enqueue,
@@ -514,17 +542,36 @@ export class Frontier {
         ],
       );
     }
-    if (sent.length === 0) return statuses;
-    const replies = await pipe.exec();
-    sent.forEach(({ at, queue, seen }, i) => {
-      const reply = replies[i];
-      if (reply instanceof Error) throw reply;
-      const status = reply as EnqueueStatus;
-      statuses[at] = status;
-      if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
-      // Every answer but these two means the fingerprint went into the filter.
-      if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
-    });
+    if (sent.length > 0) {
+      let replies: unknown[];
+      try {
+        replies = await pipe.exec();
+      } catch (err) {
+        for (const { settle } of sent) this.settleFlight(settle, err);
+        throw err;
+      }
+      let failed: Error | undefined;
+      sent.forEach(({ at, queue, seen, settle }, i) => {
+        const reply = replies[i];
+        if (reply instanceof Error) {
+          failed ??= reply;
+          this.settleFlight(settle, reply);
+          return;
+        }
+        const status = reply as EnqueueStatus;
+        statuses[at] = status;
+        if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
+        // Every answer but these two means the fingerprint went into the filter.
+        if (seen !== undefined && status !== 'blacklisted' && status !== 'expired')
+          this.knownSeen.set(...seen);
+        this.settleFlight(settle, undefined, status);
+      });
+      if (failed) throw failed;
+    }
+    for (const { at, answer } of waiting) {
+      const first = await answer;
+      statuses[at] = first === 'blacklisted' || first === 'expired' ? first : 'duplicate';
+    }
     return statuses;
   }
 
@@ -545,6 +592,17 @@ export class Frontier {
       }
       if (known > 0) onAnnounced();
     });
+  }
+
+  private settleFlight(
+    settle: { key: string; resolve: (s: EnqueueStatus) => void; reject: (e: unknown) => void } | undefined,
+    error: unknown,
+    status?: EnqueueStatus,
+  ): void {
+    if (!settle) return;
+    this.inFlightSeen.delete(settle.key);
+    if (status !== undefined) settle.resolve(status);
+    else settle.reject(error);
   }
 
   /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */
