@@ -378,6 +378,10 @@ interface CrawlResult {
   non200: number;
   leaseCalls: number;
   storeCalls: number;
+  /** Script calls the crawler sent, by script name. */
+  scripts: Map<string, number>;
+  /** ERROR lines the crawler logged. */
+  errorLines: number;
   cpu: CpuReport;
   rss: RssReport;
 }
@@ -406,7 +410,11 @@ function rssSampler(): { stop: () => RssReport } {
 }
 
 /** Counts the store calls the crawler makes (each one a round trip; a pipeline counts once). */
-function countingStore(store: Store, counter: { calls: number }): Store {
+function countingStore(store: Store, counter: { calls: number; scripts: Map<string, number> }): Store {
+  const script = (a: unknown[]) => {
+    const name = (a[0] as { name?: string } | undefined)?.name ?? '?';
+    counter.scripts.set(name, (counter.scripts.get(name) ?? 0) + 1);
+  };
   const wrapPipeline = (pipe: object): object => {
     const proxy: object = new Proxy(pipe, {
       get(target, prop) {
@@ -419,6 +427,7 @@ function countingStore(store: Store, counter: { calls: number }): Store {
           };
         }
         return (...a: unknown[]) => {
+          if (prop === 'run') script(a);
           const out = (value as (...x: unknown[]) => unknown).apply(target, a);
           return out === target ? proxy : out;
         };
@@ -433,6 +442,7 @@ function countingStore(store: Store, counter: { calls: number }): Store {
       if (prop === 'pipeline') return () => wrapPipeline((value as () => object).call(target));
       return (...a: unknown[]) => {
         counter.calls++;
+        if (prop === 'run') script(a);
         return (value as (...x: unknown[]) => unknown).apply(target, a);
       };
     },
@@ -485,12 +495,20 @@ async function crawl(options: {
   await bus.createTopics([topic], 1);
   const crawlerStore = await connectStore(servers, `bench-${spiderName}`);
   const devNull = openSync('/dev/null', 'w');
+  // Error lines are counted: a crawl that retries pages (a failed Kafka produce returns the request to its
+  // queue) still ends with every page once, but pays for each retry.
+  let errorLines = 0;
   const logger = createLogger({
     name: 'sc-crawler',
     level: options.logLevel,
-    destination: { write: (line: string) => writeSync(devNull, line) },
+    destination: {
+      write: (line: string) => {
+        if (line.includes('] ERROR: ')) errorLines++;
+        writeSync(devNull, line);
+      },
+    },
   });
-  const counter = { calls: 0 };
+  const counter = { calls: 0, scripts: new Map<string, number>() };
   const crawler = new Crawler({
     settings,
     store: countingStore(crawlerStore, counter),
@@ -633,6 +651,8 @@ async function crawl(options: {
     ...check,
     leaseCalls,
     storeCalls,
+    scripts: counter.scripts,
+    errorLines,
     cpu,
     rss,
   };
@@ -1263,6 +1283,14 @@ async function main(): Promise<number> {
           `(${(c.cpu.redisScripts / c.acked).toFixed(2)} scripts), ${((c.cpu.redis / c.acked) * 1e6).toFixed(0)} µs CPU ` +
           `(one Redis core would serve ~${fmt(c.acked / Math.max(c.cpu.redis, 1e-6))} pages/s); ` +
           `${(c.storeCalls / c.acked).toFixed(2)} store round trips/page, ${(c.leaseCalls / c.acked).toFixed(2)} lease calls/page`,
+      );
+      out.push(
+        `             script calls per page by script: ` +
+          [...c.scripts]
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, n]) => `${name} ${(n / c.acked).toFixed(2)}`)
+            .join(', ') +
+          `; ${fmt(c.errorLines)} ERROR log lines`,
       );
       out.push(
         `             check: ${fmt(c.acked)} acked, crawlstats published ${fmt(c.published)}, Kafka ` +
