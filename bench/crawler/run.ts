@@ -34,9 +34,20 @@
  * stops them at the end. Every phase has a timeout and the whole run has --max-seconds. Exits 1 when a
  * crawl timed out or Kafka did not hold exactly one message per page.
  */
-import { mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { performance as perf } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
@@ -55,6 +66,7 @@ import { Crawler } from '../../src/crawler/crawler.js';
 import type { Lease } from '../../src/crawler/frontier/frontier.js';
 import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
 import { KafkaPipeline } from '../../src/crawler/pipeline/kafka-pipeline.js';
+import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { LinkSpider, type SpiderClass } from '../../src/crawler/spider/index.js';
 import { spawnTestWeb, type LinkGraph, type TestWebProcess } from '../../src/testweb/index.js';
 
@@ -65,6 +77,17 @@ const { values: args } = parseArgs({
     'scale-domains': { type: 'string', default: '10,10000' },
     'scale-pages': { type: 'string' },
     'page-bytes': { type: 'string', default: '0' },
+    // The large-page workload (issue: ~30 KB pages with ~40 links each), crawled after the main one.
+    'big-pages': { type: 'string', default: '10000' },
+    'big-page-bytes': { type: 'string', default: '30000' },
+    'big-links': { type: 'string', default: '38' },
+    'no-big': { type: 'boolean', default: false },
+    'no-deploy': { type: 'boolean', default: false },
+    /** Keep the deployed processes' INFO logs in a temporary directory (printed) instead of /dev/null. */
+    'deploy-logs': { type: 'boolean', default: false },
+    /** NODE_OPTIONS for the deployed processes (e.g. V8 heap flags), to see what bounds their memory. */
+    'deploy-node-options': { type: 'string' },
+    'latency-crawls': { type: 'string', default: '40' },
     'log-level': { type: 'string', default: 'WARNING' },
     concurrency: { type: 'string', default: '16' },
     'per-domain': { type: 'string', default: '8' },
@@ -83,6 +106,12 @@ const DOMAINS = Number(args.domains);
 const SCALE_PAGES = Number(args['scale-pages'] ?? PAGES);
 const SCALE_DOMAINS = args['no-scale'] ? [] : args['scale-domains'].split(',').filter(Boolean).map(Number);
 const PAGE_BYTES = Number(args['page-bytes']);
+const BIG = {
+  pages: Number(args['big-pages']),
+  bytes: Number(args['big-page-bytes']),
+  links: Number(args['big-links']),
+};
+const LATENCY_CRAWLS = Number(args['latency-crawls']);
 const CONCURRENCY = Number(args.concurrency);
 const PER_DOMAIN = Number(args['per-domain']);
 const PHASE_MS = Number(args['phase-seconds']) * 1000;
@@ -331,6 +360,8 @@ interface Servers {
   REDIS_HOST: string;
   REDIS_PORT: number;
   KAFKA_HOSTS: string;
+  /** For the processes of the deployed run (ZooKeeper domain config); in-process crawlers do without. */
+  ZOOKEEPER_HOSTS?: string;
 }
 
 interface CrawlResult {
@@ -347,11 +378,43 @@ interface CrawlResult {
   non200: number;
   leaseCalls: number;
   storeCalls: number;
+  /** Script calls the crawler sent, by script name. */
+  scripts: Map<string, number>;
+  /** ERROR lines the crawler logged. */
+  errorLines: number;
   cpu: CpuReport;
+  rss: RssReport;
+}
+
+interface RssReport {
+  /** Highest RSS sampled during the crawl, MB. */
+  peak: number;
+  /** Median of the samples of the second half of the crawl, MB. */
+  steady: number;
+}
+
+/** Samples this process's RSS every 200 ms until stopped. */
+function rssSampler(): { stop: () => RssReport } {
+  const samples: number[] = [];
+  const take = () => samples.push(process.memoryUsage.rss() / 2 ** 20);
+  take();
+  const timer = setInterval(take, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      const late = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
+      return { peak: Math.max(...samples), steady: late[Math.floor(late.length / 2)] ?? 0 };
+    },
+  };
 }
 
 /** Counts the store calls the crawler makes (each one a round trip; a pipeline counts once). */
-function countingStore(store: Store, counter: { calls: number }): Store {
+function countingStore(store: Store, counter: { calls: number; scripts: Map<string, number> }): Store {
+  const script = (a: unknown[]) => {
+    const name = (a[0] as { name?: string } | undefined)?.name ?? '?';
+    counter.scripts.set(name, (counter.scripts.get(name) ?? 0) + 1);
+  };
   const wrapPipeline = (pipe: object): object => {
     const proxy: object = new Proxy(pipe, {
       get(target, prop) {
@@ -364,6 +427,7 @@ function countingStore(store: Store, counter: { calls: number }): Store {
           };
         }
         return (...a: unknown[]) => {
+          if (prop === 'run') script(a);
           const out = (value as (...x: unknown[]) => unknown).apply(target, a);
           return out === target ? proxy : out;
         };
@@ -378,6 +442,7 @@ function countingStore(store: Store, counter: { calls: number }): Store {
       if (prop === 'pipeline') return () => wrapPipeline((value as () => object).call(target));
       return (...a: unknown[]) => {
         counter.calls++;
+        if (prop === 'run') script(a);
         return (value as (...x: unknown[]) => unknown).apply(target, a);
       };
     },
@@ -430,12 +495,20 @@ async function crawl(options: {
   await bus.createTopics([topic], 1);
   const crawlerStore = await connectStore(servers, `bench-${spiderName}`);
   const devNull = openSync('/dev/null', 'w');
+  // Error lines are counted: a crawl that retries pages (a failed Kafka produce returns the request to its
+  // queue) still ends with every page once, but pays for each retry.
+  let errorLines = 0;
   const logger = createLogger({
     name: 'sc-crawler',
     level: options.logLevel,
-    destination: { write: (line: string) => writeSync(devNull, line) },
+    destination: {
+      write: (line: string) => {
+        if (line.includes('] ERROR: ')) errorLines++;
+        writeSync(devNull, line);
+      },
+    },
   });
-  const counter = { calls: 0 };
+  const counter = { calls: 0, scripts: new Map<string, number>() };
   const crawler = new Crawler({
     settings,
     store: countingStore(crawlerStore, counter),
@@ -512,6 +585,7 @@ async function crawl(options: {
     await profiler.post('Profiler.start');
   }
   const cpuStart = await options.meter.snapshot();
+  const rssMeter = rssSampler();
   const callsStart = counter.calls;
   await crawler.start();
   let timedOut = false;
@@ -538,6 +612,7 @@ async function crawl(options: {
     clearInterval(ticker);
   }
   const cpu = await options.meter.since(cpuStart);
+  const rss = rssMeter.stop();
   const storeCalls = counter.calls - callsStart;
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -576,7 +651,10 @@ async function crawl(options: {
     ...check,
     leaseCalls,
     storeCalls,
+    scripts: counter.scripts,
+    errorLines,
     cpu,
+    rss,
   };
 }
 
@@ -618,11 +696,20 @@ async function readTopic(servers: Servers, topic: string, expected: Set<string>,
 
 // ---------------------------------------------------------------------------------------------------------
 
+interface Workload {
+  name: string;
+  pageBytes: number;
+  /** Same-site links per page (2 cross-site links come on top). */
+  links: number;
+}
+
 interface ConfigResult {
+  workload: string;
   domains: number;
   pages: number;
   baseline?: { rate: number; seconds: number; cpu: CpuReport };
   crawls: CrawlResult[];
+  deployed?: DeployResult;
 }
 
 async function runConfig(
@@ -632,11 +719,18 @@ async function runConfig(
   domains: number,
   totalPages: number,
   first: boolean,
+  workload: Workload,
 ): Promise<ConfigResult> {
   const perDomain = Math.max(1, Math.round(totalPages / domains));
-  log(`test web: ${fmt(domains)} domains × ${fmt(perDomain)} pages`);
+  log(`test web: ${fmt(domains)} domains × ${fmt(perDomain)} pages, ${workload.name} workload`);
   const web = await withTimeout(
-    spawnTestWeb({ domains, pagesPerDomain: perDomain, pageBytes: PAGE_BYTES, record: false }),
+    spawnTestWeb({
+      domains,
+      pagesPerDomain: perDomain,
+      pageBytes: workload.pageBytes,
+      linksPerPage: workload.links,
+      record: false,
+    }),
     30_000,
     'test web start',
   );
@@ -647,7 +741,7 @@ async function runConfig(
   const all = web.allPageUrls();
   if (expected.size !== all.length) log(`  only ${expected.size} of ${all.length} pages are reachable`);
   log(`  ${fmt(expected.size)} pages reachable from ${fmt(seeds)} seed(s), ${depth} links deep at most`);
-  const result: ConfigResult = { domains, pages: all.length, crawls: [] };
+  const result: ConfigResult = { workload: workload.name, domains, pages: all.length, crawls: [] };
 
   if (first) {
     // A short crawl first, so neither side pays for compiling the hot paths in its measured run.
@@ -680,10 +774,10 @@ async function runConfig(
     log(`  baseline: ${fmt(result.baseline.rate)} pages/s (${fmt(b.links)} links, ${fmt(b.unique)} unique)`);
   }
 
-  const withInfo = first && !args['no-info'];
+  const withInfo = first && workload.name === 'main' && !args['no-info'];
   const levels = [args['log-level'], ...(withInfo && args['log-level'] !== 'INFO' ? ['INFO'] : [])];
   for (const level of levels) {
-    const label = `${domains}d-${level.toLowerCase()}`;
+    const label = `${workload.name === 'main' ? '' : `${workload.name}-`}${domains}d-${level.toLowerCase()}`;
     log(`  crawl ${label}`);
     const r = await crawl({
       label,
@@ -698,6 +792,17 @@ async function runConfig(
     });
     result.crawls.push(r);
     log(`  crawl ${label}: ${fmt(r.rate)} pages/s${r.timedOut ? ' (TIMED OUT)' : ''}`);
+  }
+  // The deployment figure goes with the large-page workload (or the main one when that is skipped).
+  if (!args['no-deploy'] && (workload.name !== 'main' || (args['no-big'] && first))) {
+    const label = `deployed-${workload.name}-${domains}d`;
+    log(`  ${label}: Kafka Monitor and crawler as processes, INFO logging`);
+    // The Kafka Monitor's schema caps maxdepth at 3 (as the original's): the deployed crawl covers what one
+    // seed reaches in 3 links, which the link graph tells exactly.
+    const maxdepth = Math.min(depth, 3);
+    const reach = new Set(web.graph.reachablePages(web.url(0, '/'), { maxDepth: maxdepth }).keys());
+    log(`  ${label}: ${fmt(reach.size)} pages within ${maxdepth} links of the seed`);
+    result.deployed = await deployedCrawl({ label, servers, web, expected: reach, maxdepth, store, meter });
   }
   await cleanups.pop()!();
   return result;
@@ -779,6 +884,324 @@ async function measureLogCost(): Promise<{ text: number; json: number }> {
   return { text: (await best('INFO', false)) - quiet, json: (await best('INFO', true)) - quiet };
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// As deployed: a Kafka Monitor and a crawler as processes of their own (`node bin/scrapy-cluster.js`).
+
+interface DeployResult {
+  label: string;
+  expected: number;
+  published: number;
+  seconds: number;
+  rate: number;
+  timedOut: boolean;
+  crawlerCpu: number;
+  monitorCpu: number;
+  redisCpu: number;
+  redisScripts: number;
+  crawler: RssReport;
+  monitor: RssReport;
+  kafkaMessages: number;
+  kafkaUnique: number;
+  kafkaMissing: number;
+}
+
+/** VmRSS (and VmHWM, the peak the kernel saw) of a process in MB, 0 when unreadable. */
+function procMemory(pid: number | undefined): { rss: number; hwm: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return { rss: 0, hwm: 0 };
+  }
+}
+
+/** Samples a child's RSS every 200 ms; the peak is the kernel's high-water mark. */
+function childRssSampler(pid: number | undefined): { stop: () => RssReport } {
+  const samples: number[] = [];
+  let peak = 0;
+  const take = () => {
+    const m = procMemory(pid);
+    if (m.rss > 0) samples.push(m.rss);
+    peak = Math.max(peak, m.hwm, m.rss);
+  };
+  take();
+  const timer = setInterval(take, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      const late = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
+      return { peak, steady: late[Math.floor(late.length / 2)] ?? 0 };
+    },
+  };
+}
+
+/**
+ * The same site crawled by a Kafka Monitor and a crawler running as their own processes from the build
+ * (as a user deploys them), both logging at INFO to /dev/null, the crawl fed as a request on the incoming
+ * topic. Timed from the produce call until `crawlstats` counts every page; CPU and RSS from /proc.
+ */
+async function deployedCrawl(options: {
+  label: string;
+  servers: Servers;
+  web: TestWebProcess;
+  expected: Set<string>;
+  maxdepth: number;
+  store: Store;
+  meter: CpuMeter;
+}): Promise<DeployResult | undefined> {
+  const { servers, web, store, expected } = options;
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  if (!existsSync(join(root, 'dist/cli/main.js'))) {
+    log('  deployed run skipped: dist/ is missing (npm run build)');
+    return undefined;
+  }
+  const spiderName = `benchdep${RUN}${options.label.replace(/[^a-z0-9]/gi, '')}`;
+  const prefix = `bench-deploy-${RUN}-${options.label.replace(/[^a-z0-9]/gi, '')}`;
+  const crawlid = `c${spiderName}`;
+  const appid = 'benchapp';
+  const dir = mkdtempSync(join(tmpdir(), 'bench-deploy-'));
+  const spiderFile = join(dir, 'spider.mjs');
+  const spiderModule = pathToFileURL(join(root, 'dist/crawler/spider/index.js')).href;
+  writeFileSync(
+    spiderFile,
+    `import { LinkSpider } from '${spiderModule}';\nexport default class extends LinkSpider { static spiderName = '${spiderName}'; }\n`,
+  );
+  const settings: Record<string, unknown> = {
+    ...servers,
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
+    KAFKA_GROUP: `${prefix}-group`,
+    // A fresh topic and group: the request may be produced before the monitor owns the partition.
+    KAFKA_CONSUMER_AUTO_OFFSET_RESET: 'earliest',
+    LOG_LEVEL: 'INFO',
+    SC_LOG_LEVEL: 'INFO',
+    QUEUE_HITS: 100_000_000,
+    QUEUE_WINDOW: 1,
+    QUEUE_MODERATED: false,
+    SCHEDULER_TYPE_ENABLED: false,
+    SCHEDULER_IP_ENABLED: false,
+    CONCURRENT_REQUESTS: CONCURRENCY,
+    CONCURRENT_REQUESTS_PER_DOMAIN: PER_DOMAIN,
+    ROBOTSTXT_OBEY: !args['no-robots'],
+    ...web.fetcherSettings(),
+  };
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const [k, v] of Object.entries(settings)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  const bus = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-f`,
+  });
+  await bus.createTopics([`${prefix}.incoming`, `${prefix}.crawled_firehose`], 1);
+  const devNull = openSync('/dev/null', 'w');
+  const bin = join(root, 'bin/scrapy-cluster.js');
+  const start = (argv: string[]) => {
+    const out = args['deploy-logs'] ? openSync(join(dir, `${argv[0]!}.log`), 'w') : devNull;
+    const child = spawn(process.execPath, [bin, ...argv], {
+      env: { ...env, ...(args['deploy-node-options'] ? { NODE_OPTIONS: args['deploy-node-options'] } : {}) },
+      stdio: ['ignore', out, 'pipe'],
+    });
+    let errors = '';
+    child.stderr?.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-4000)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    return { child, errors: () => errors };
+  };
+  if (args['deploy-logs']) log(`  ${options.label}: logs in ${dir}`);
+  const monitor = start(['kafka-monitor', 'run']);
+  const crawler = start(['crawler', '--spider', spiderFile, '--grace-seconds', '2']);
+  // Both ready: their heartbeat keys are written once they run.
+  const ready = async (pattern: string) => {
+    for (const deadline = performance.now() + 60_000; performance.now() < deadline;) {
+      for await (const keys of store.scan(pattern, 1000)) if (keys.length > 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`deployed run: no heartbeat ${pattern}; ${monitor.errors()} ${crawler.errors()}`);
+  };
+  await ready(`stats:kafka-monitor:self:*`);
+  await ready(`stats:crawler:*:${spiderName}:*`);
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const cpu = (pid: number | undefined) => procCpu(pid);
+  const c0 = {
+    crawler: cpu(crawler.child.pid),
+    monitor: cpu(monitor.child.pid),
+    redis: await redisCounters(store),
+  };
+  const crawlerRss = childRssSampler(crawler.child.pid);
+  const monitorRss = childRssSampler(monitor.child.pid);
+  const fed = performance.now();
+  const request = { url: web.url(0, '/'), appid, crawlid, spiderid: spiderName, maxdepth: options.maxdepth };
+  await bus.send(`${prefix}.incoming`, [JSON.stringify(request)]);
+  const statsKey = `crawlstats:${spiderName}:${appid}:${crawlid}`;
+  let published = 0;
+  let progressAt = performance.now();
+  let timedOut = false;
+  const deadline = performance.now() + PHASE_MS;
+  const ticker = setInterval(
+    () => log(`  ${options.label}: ${fmt(published)} / ${fmt(expected.size)} pages`),
+    10_000,
+  );
+  try {
+    while (published < expected.size) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = Number((await store.hget(statsKey, 'published')) ?? 0);
+      if (now > published) progressAt = performance.now();
+      published = now;
+      // A depth-limited crawl may end a few pages short of the breadth-first set: done when it stops.
+      if (published > 0 && performance.now() - progressAt > 5_000) break;
+      if (performance.now() > deadline || performance.now() - progressAt > 30_000) {
+        timedOut = true;
+        log(`  ${options.label}: stopped waiting at ${published} pages; ${crawler.errors()}`);
+        break;
+      }
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+  const seconds = (progressAt - fed) / 1000;
+  const r1 = await redisCounters(store);
+  const result = {
+    crawlerCpu: cpu(crawler.child.pid) - c0.crawler,
+    monitorCpu: cpu(monitor.child.pid) - c0.monitor,
+    redisCpu: r1.cpu - c0.redis.cpu,
+    redisScripts: r1.scripts - c0.redis.scripts,
+    crawler: crawlerRss.stop(),
+    monitor: monitorRss.stop(),
+  };
+  for (const { child } of [crawler, monitor]) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await withTimeout(exited, 30_000, 'deployed process exit').catch(() => child.kill('SIGKILL'));
+  }
+  await bus.close();
+  log(`  ${options.label}: reading ${prefix}.crawled_firehose back`);
+  const check = await readTopic(servers, `${prefix}.crawled_firehose`, expected, spiderName);
+  await deleteKeys(store, `${spiderName}:*`);
+  await deleteKeys(store, `crawlstats:${spiderName}:*`);
+  await deleteKeys(store, `stats:crawler:*:${spiderName}:*`);
+  return {
+    label: options.label,
+    expected: expected.size,
+    published,
+    seconds,
+    rate: published / seconds,
+    timedOut,
+    ...result,
+    ...check,
+  };
+}
+
+interface LatencyResult {
+  samples: number[];
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/**
+ * Feed → first fetch (goal 3): an in-process Kafka Monitor and an idle crawler at default settings; crawl
+ * requests for new domains (one page each, a new domain queue each) are produced to `<prefix>.incoming`
+ * one at a time, and the time from the produce call to the crawler leasing the URL (the fetch starts in
+ * the same turn) is recorded.
+ */
+async function measureFeedLatency(servers: Servers, store: Store, n: number): Promise<LatencyResult> {
+  const web = await withTimeout(
+    spawnTestWeb({ domains: n, pagesPerDomain: 1, linksPerPage: 0, crossDomainLinks: 0, record: false }),
+    30_000,
+    'test web start',
+  );
+  cleanups.push(() => web.close());
+  const spiderName = `benchlat${RUN}`;
+  const prefix = `bench-latency-${RUN}`;
+  const spider: SpiderClass = class extends LinkSpider {
+    static override readonly spiderName = spiderName;
+  };
+  const quiet = { write: () => undefined };
+  const kmSettings = resolveSettings('kafka-monitor', {
+    env: {},
+    overrides: { ...servers, KAFKA_INCOMING_TOPIC: `${prefix}.incoming`, KAFKA_GROUP: `${prefix}-group` },
+  });
+  const kmBus = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-km`,
+  });
+  await kmBus.createTopics([`${prefix}.incoming`], 1);
+  const kmStore = await connectStore(servers, `${prefix}-km`);
+  const km = await KafkaMonitor.create({
+    settings: kmSettings,
+    store: kmStore,
+    bus: kmBus,
+    logger: createLogger({ name: 'sc-kafka-monitor', level: 'WARNING', destination: quiet }),
+  });
+  await km.start();
+  const settings = resolveSettings('crawler', {
+    env: {},
+    overrides: { ...servers, KAFKA_TOPIC_PREFIX: prefix, ...web.fetcherSettings() },
+  });
+  const bus = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-c`,
+  });
+  await bus.createTopics([`${prefix}.crawled_firehose`], 1);
+  const crawlerStore = await connectStore(servers, `${prefix}-c`);
+  const crawler = new Crawler({
+    settings,
+    store: crawlerStore,
+    bus,
+    logger: createLogger({ name: 'sc-crawler', level: 'WARNING', destination: quiet }),
+    spider,
+    zookeeper: false,
+  });
+  const sentAt = new Map<string, number>();
+  const samples: number[] = [];
+  const lease = crawler.frontier.lease.bind(crawler.frontier);
+  crawler.frontier.lease = async (...a: Parameters<typeof lease>) => {
+    const leases = await lease(...a);
+    for (const l of leases) {
+      const at = sentAt.get(l.request.url);
+      if (at !== undefined) {
+        samples.push(performance.now() - at);
+        sentAt.delete(l.request.url);
+      }
+    }
+    return leases;
+  };
+  await crawler.start();
+  // Idle crawlers: the first SCAN is behind them.
+  await new Promise((r) => setTimeout(r, 2000));
+  const feeder = await KafkaBus.connect({
+    brokers: kafkaBrokerList(servers.KAFKA_HOSTS),
+    clientId: `${prefix}-f`,
+  });
+  for (let i = 0; i < n; i++) {
+    const url = web.url(i, '/');
+    const request = { url, appid: 'benchapp', crawlid: `lat${i}`, spiderid: spiderName, maxdepth: 0 };
+    sentAt.set(url, performance.now());
+    await feeder.send(`${prefix}.incoming`, [JSON.stringify(request)]);
+    // Spaced so the crawls fall at every point of the crawlers' refresh cycle.
+    await new Promise((r) => setTimeout(r, 250 + Math.random() * 250));
+  }
+  const deadline = performance.now() + 30_000;
+  while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (sentAt.size > 0) log(`  latency: ${sentAt.size} crawls never fetched within 30 s`);
+  await feeder.close();
+  await withTimeout(crawler.stop(5), 30_000, 'crawler stop');
+  await km.close();
+  await bus.close();
+  await kmBus.close();
+  await crawlerStore.close();
+  await kmStore.close();
+  await deleteKeys(store, `${spiderName}:*`);
+  await deleteKeys(store, `crawlstats:${spiderName}:*`);
+  await cleanups.pop()!();
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { samples, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? NaN };
+}
+
 async function main(): Promise<number> {
   let handle: ServicesHandle | undefined;
   const env = process.env;
@@ -792,17 +1215,29 @@ async function main(): Promise<number> {
     REDIS_HOST: handle?.env.REDIS_HOST ?? env.REDIS_HOST!,
     REDIS_PORT: handle?.env.REDIS_PORT ?? Number(env.REDIS_PORT ?? 6379),
     KAFKA_HOSTS: handle?.env.KAFKA_HOSTS ?? env.KAFKA_HOSTS!,
+    ...(handle?.env.ZOOKEEPER_HOSTS || env.ZOOKEEPER_HOSTS
+      ? { ZOOKEEPER_HOSTS: handle?.env.ZOOKEEPER_HOSTS ?? env.ZOOKEEPER_HOSTS! }
+      : {}),
   };
   const stateFile = handle?.stateFile ?? env.SERVICES_STATE_FILE;
   const kafkaPid = stateFile ? readState(stateFile)?.services.kafka?.pid : undefined;
   const store = await connectStore(servers, 'bench-crawler');
   cleanups.push(() => store.close());
 
+  const mainLoad: Workload = { name: 'main', pageBytes: PAGE_BYTES, links: 10 };
+  const bigLoad: Workload = { name: '30kb', pageBytes: BIG.bytes, links: BIG.links };
   const results: ConfigResult[] = [];
-  results.push(await runConfig(servers, store, kafkaPid, DOMAINS, PAGES, true));
+  results.push(await runConfig(servers, store, kafkaPid, DOMAINS, PAGES, true, mainLoad));
+  if (!args['no-big'])
+    results.push(await runConfig(servers, store, kafkaPid, DOMAINS, BIG.pages, false, bigLoad));
   for (const d of SCALE_DOMAINS)
-    results.push(await runConfig(servers, store, kafkaPid, d, SCALE_PAGES, false));
+    results.push(await runConfig(servers, store, kafkaPid, d, SCALE_PAGES, false, mainLoad));
   const logCost = args['no-info'] ? undefined : await measureLogCost();
+  let latency: LatencyResult | undefined;
+  if (LATENCY_CRAWLS > 0) {
+    log(`feed → first fetch: ${LATENCY_CRAWLS} crawls through an in-process Kafka Monitor`);
+    latency = await measureFeedLatency(servers, store, LATENCY_CRAWLS);
+  }
 
   // Report.
   const out: string[] = [];
@@ -814,7 +1249,9 @@ async function main(): Promise<number> {
   );
   let ok = true;
   for (const r of results) {
-    out.push(`${fmt(r.domains)} domains × ${fmt(r.pages / r.domains)} pages = ${fmt(r.pages)} pages`);
+    out.push(
+      `${fmt(r.domains)} domains × ${fmt(r.pages / r.domains)} pages = ${fmt(r.pages)} pages (${r.workload} workload)`,
+    );
     if (r.baseline) {
       out.push(
         `  baseline   ${fmt(r.baseline.rate).padStart(6)} pages/s  (${r.baseline.seconds.toFixed(1)} s)`,
@@ -830,11 +1267,30 @@ async function main(): Promise<number> {
           `${c.timedOut ? '  TIMED OUT' : ''}` +
           (r.baseline ? `  = ${(c.rate / r.baseline.rate).toFixed(2)} of the baseline` : ''),
       );
+      if (r.baseline) {
+        const base = (r.baseline.cpu.node / r.pages) * 1e6;
+        const own = (c.cpu.node / c.acked) * 1e6;
+        out.push(
+          `             CPU per page: crawler ${own.toFixed(0)} µs, baseline ${base.toFixed(0)} µs → ratio ${(base / own).toFixed(2)}`,
+        );
+      }
+      out.push(
+        `             RSS of the crawler process: peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB`,
+      );
       out.push(`             ${cpuLine(c.cpu, c.seconds, c.acked)}`);
       out.push(
         `             Redis per page: ${(c.cpu.redisCalls / c.acked).toFixed(1)} commands ` +
-          `(${(c.cpu.redisScripts / c.acked).toFixed(2)} scripts), ${((c.cpu.redis / c.acked) * 1e6).toFixed(0)} µs CPU; ` +
+          `(${(c.cpu.redisScripts / c.acked).toFixed(2)} scripts), ${((c.cpu.redis / c.acked) * 1e6).toFixed(0)} µs CPU ` +
+          `(one Redis core would serve ~${fmt(c.acked / Math.max(c.cpu.redis, 1e-6))} pages/s); ` +
           `${(c.storeCalls / c.acked).toFixed(2)} store round trips/page, ${(c.leaseCalls / c.acked).toFixed(2)} lease calls/page`,
+      );
+      out.push(
+        `             script calls per page by script: ` +
+          [...c.scripts]
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, n]) => `${name} ${(n / c.acked).toFixed(2)}`)
+            .join(', ') +
+          `; ${fmt(c.errorLines)} ERROR log lines`,
       );
       out.push(
         `             check: ${fmt(c.acked)} acked, crawlstats published ${fmt(c.published)}, Kafka ` +
@@ -843,10 +1299,77 @@ async function main(): Promise<number> {
       );
     }
   }
+  for (const r of results) {
+    const d = r.deployed;
+    if (!d) continue;
+    // Every published page on Kafka once. With maxdepth 3 the crawl order decides which pages at the edge
+    // are reached (a page first found by a longer path is not followed further), so a few of the
+    // breadth-first set may be missing; that is reported, not failed.
+    const verdict =
+      !d.timedOut &&
+      d.kafkaMessages === d.published &&
+      d.kafkaUnique === d.published &&
+      d.kafkaUnique + d.kafkaMissing === d.expected &&
+      d.kafkaMissing <= d.expected * 0.05;
+    ok &&= verdict;
+    const own = (d.crawlerCpu / d.published) * 1e6;
+    const base = r.baseline ? (r.baseline.cpu.node / r.pages) * 1e6 : NaN;
+    out.push(
+      `  deployed   ${fmt(d.rate).padStart(6)} pages/s  (${d.seconds.toFixed(1)} s from the request on the incoming topic, ${d.label})` +
+        (r.baseline ? `  = ${(d.rate / r.baseline.rate).toFixed(2)} of the baseline` : ''),
+    );
+    out.push(
+      `             crawler process ${own.toFixed(0)} µs/page CPU` +
+        (r.baseline ? ` → CPU ratio ${(base / own).toFixed(2)}` : '') +
+        `, Kafka Monitor process ${d.monitorCpu.toFixed(2)} s, Redis ${((d.redisCpu / d.published) * 1e6).toFixed(0)} µs/page, ` +
+        `${(d.redisScripts / d.published).toFixed(2)} scripts/page`,
+    );
+    out.push(
+      `             RSS: crawler peak ${d.crawler.peak.toFixed(0)} MB, steady ${d.crawler.steady.toFixed(0)} MB; ` +
+        `Kafka Monitor peak ${d.monitor.peak.toFixed(0)} MB, steady ${d.monitor.steady.toFixed(0)} MB`,
+    );
+    out.push(
+      `             check: crawlstats published ${fmt(d.published)}, Kafka ${fmt(d.kafkaMessages)} messages, ` +
+        `${fmt(d.kafkaUnique)} distinct URLs, ${d.kafkaMissing} of the ${fmt(d.expected)} within 3 links not reached → ${verdict ? 'ok' : 'WRONG'}`,
+    );
+  }
   const main = results[0]!;
   const warn = main.crawls.find((c) => c.label.endsWith(args['log-level'].toLowerCase()));
   const info = main.crawls.find((c) => c.label.endsWith('info') && c !== warn);
   out.push('Targets');
+  for (const r of results.filter((x) => x.baseline && x.crawls[0] && (x === main || x.workload !== 'main'))) {
+    const c = r.crawls[0]!;
+    const ratio = r.baseline!.cpu.node / r.pages / (c.cpu.node / c.acked);
+    const target = r.workload === 'main' ? 0.6 : 0.5;
+    const redisUs = (c.cpu.redis / c.acked) * 1e6;
+    const scripts = c.cpu.redisScripts / c.acked;
+    out.push(
+      `  [${r.workload}] CPU per page, baseline / crawler: ${ratio.toFixed(2)} (target >= ${target}: ${ratio >= target ? 'met' : 'NOT met'})`,
+    );
+    out.push(
+      `  [${r.workload}] Redis ${redisUs.toFixed(0)} µs/page (target <= 60: ${redisUs <= 60 ? 'met' : 'NOT met'}), ` +
+        `${scripts.toFixed(2)} script calls/page (target <= 1: ${scripts <= 1 ? 'met' : 'NOT met'}), ` +
+        `ceiling of one Redis ~${fmt(1e6 / redisUs)} pages/s`,
+    );
+    out.push(
+      `  [${r.workload}] crawler RSS peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB ` +
+        `(target <= 200: ${c.rss.peak <= 200 ? 'met' : 'NOT met'})`,
+    );
+  }
+  for (const r of results) {
+    if (!r.deployed) continue;
+    const d = r.deployed;
+    out.push(
+      `  [deployed ${r.workload}] RSS peak: crawler ${d.crawler.peak.toFixed(0)} MB (target <= 200: ${d.crawler.peak <= 200 ? 'met' : 'NOT met'}), ` +
+        `Kafka Monitor ${d.monitor.peak.toFixed(0)} MB (target <= 120: ${d.monitor.peak <= 120 ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (latency) {
+    out.push(
+      `  feed → first fetch over ${latency.samples.length} crawls: p50 ${latency.p50.toFixed(0)} ms, p95 ${latency.p95.toFixed(0)} ms, ` +
+        `max ${latency.max.toFixed(0)} ms (target p95 <= 1,000: ${latency.p95 <= 1000 ? 'met' : 'NOT met'})`,
+    );
+  }
   if (warn && main.baseline) {
     const ratio = warn.rate / main.baseline.rate;
     out.push(
@@ -870,8 +1393,9 @@ async function main(): Promise<number> {
         `${logCost.json.toFixed(1)} µs/page more as JSON lines (SC_LOG_JSON)`,
     );
   }
-  const few = results.find((r) => r.domains === Math.min(...SCALE_DOMAINS))?.crawls[0];
-  const many = results.find((r) => r.domains === Math.max(...SCALE_DOMAINS))?.crawls[0];
+  const scaled = results.slice(args['no-big'] ? 1 : 2);
+  const few = scaled.find((r) => r.domains === Math.min(...SCALE_DOMAINS))?.crawls[0];
+  const many = scaled.find((r) => r.domains === Math.max(...SCALE_DOMAINS))?.crawls[0];
   if (few && many && few !== many) {
     const ratio = many.rate / few.rate;
     out.push(

@@ -71,6 +71,7 @@ export class Crawler {
   private heartbeat: Heartbeat | undefined;
   private watcher: ZookeeperWatcher | undefined;
   private unsubscribeConfig: (() => void) | undefined;
+  private unfollowQueues: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly codeStats = new Map<number, WindowedStats>();
   /** Response-code hits not yet written, per status: written together every STATUS_FLUSH_MS. */
@@ -234,6 +235,15 @@ export class Crawler {
       this.redisOutage,
     );
     if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
+    // New queues are announced so an idle crawler starts on them at once; the SCAN remains the fallback.
+    this.unfollowQueues = await this.frontier
+      .followAnnouncements(() => this.engine.nudge())
+      .catch((err: unknown) => {
+        logger.warning('Cannot follow queue announcements; new queues are found by SCAN only', {
+          error: errorMessage(err),
+        });
+        return undefined;
+      });
     this.engine.start();
     this.running = true;
     this.metrics.watch({
@@ -263,6 +273,7 @@ export class Crawler {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.progress.stop();
+    await this.unfollowQueues?.().catch(() => undefined);
     const returned = await this.engine.stop(graceSeconds * 1000);
     this.running = false;
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });

@@ -101,6 +101,7 @@ function coalesce(ops: Op[]): Op[] {
 export class BatchTransaction implements Transaction {
   private readonly callbacks: (() => void)[] = [];
   private readonly ops: Op[] = [];
+  private readonly announcements = new Map<string, Set<string>>();
 
   constructor(private readonly pipeline: Pipeline) {}
 
@@ -110,6 +111,12 @@ export class BatchTransaction implements Transaction {
 
   run(script: ScriptDef, keys: string[], args: Arg[]): void {
     this.ops.push({ kind: 'run', script, keys, args });
+  }
+
+  announce(channel: string, member: string): void {
+    let members = this.announcements.get(channel);
+    if (!members) this.announcements.set(channel, (members = new Set()));
+    members.add(member);
   }
 
   afterCommit(fn: () => void): void {
@@ -128,6 +135,11 @@ export class BatchTransaction implements Transaction {
         if (op.kind === 'call') this.pipeline.call(...op.args);
         else this.pipeline.run(op.script, op.keys, op.args);
       }
+      // After the writes in the same round trip, so a crawler that hears of a queue finds it filled.
+      for (const [channel, members] of this.announcements) {
+        this.pipeline.call('PUBLISH', channel, [...members].join('\n'));
+      }
+      this.announcements.clear();
       const replies = await this.pipeline.exec();
       const failed = replies.find((r): r is Error => r instanceof Error);
       if (failed) throw failed;

@@ -204,6 +204,104 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
       expect(await store.hgetall(attempts)).toEqual({});
     });
 
+    it('announces a queue the enqueue script creates; a following crawler leases it before any SCAN', async () => {
+      const writer = make();
+      const s = writer.spiderid;
+      const reader = make({ spiderid: s, owner: 'crawler-2' });
+      let nudges = 0;
+      const heard: string[] = [];
+      const unfollow = await reader.followAnnouncements(() => nudges++);
+      const spy = await store.subscribe(`${s}:queue_announce`, (m) => heard.push(m));
+      const until = async (ok: () => boolean) => {
+        for (let i = 0; i < 200 && !ok(); i++) await sleep(10);
+      };
+      await writer.enqueue([
+        { request: child('http://new.com/1', { spiderid: s }), fingerprint: 'n1', priority: -9 },
+      ]);
+      await until(() => nudges > 0);
+      expect(heard).toEqual([`${s}:new.com:queue`]);
+      expect(nudges).toBe(1);
+      expect(reader.knownQueues).toBe(1);
+      // The queue exists now: a second request into it announces nothing.
+      await writer.enqueue([
+        { request: child('http://new.com/2', { spiderid: s }), fingerprint: 'n2', priority: -9 },
+      ]);
+      // Keys of other spiders and malformed lines are ignored.
+      await store.call('PUBLISH', `${s}:queue_announce`, `other:x.com:queue\n${s}:bad\n${s}:a:b:queue`);
+      await until(() => heard.length >= 2);
+      await sleep(50);
+      expect(heard).toHaveLength(2);
+      expect(nudges).toBe(1);
+      expect(reader.knownQueues).toBe(1);
+      const leases = await reader.lease(5, () => 5);
+      expect(leases.map((l) => l.request.url).sort()).toEqual(['http://new.com/1', 'http://new.com/2']);
+      await unfollow();
+      await spy();
+    });
+
+    it('sends a link found by several pages at once to the duplicate filter once', async () => {
+      let scripts = 0;
+      const counting = new Proxy(store, {
+        get(target, prop) {
+          if (prop !== 'pipeline') return Reflect.get(target, prop, target) as unknown;
+          return () => {
+            const pipe = target.pipeline();
+            const run = pipe.run.bind(pipe);
+            pipe.run = (...a: Parameters<typeof run>) => {
+              scripts++;
+              return run(...a);
+            };
+            return pipe;
+          };
+        },
+      });
+      const f = new Frontier(counting, {
+        spiderid: `sp${run}${n++}`,
+        owner: 'crawler-1',
+        leaseSeconds: 60,
+        throttleFor: () => ({ window: 60, limit: 1000, moderate: false, name: 'x' }),
+        queueRefresh: 10,
+        queueTimeout: 3600,
+        dupefilterTimeout: 600,
+        domainMaxPageTimeout: 600,
+        globalPageLimit: null,
+        globalPageLimitTimeout: 600,
+        crawlStatsTimeout: 3600,
+        logger: quiet,
+      });
+      const s = f.spiderid;
+      await store.sadd(`${s}:blacklist`, 'app||halted');
+      const link = (url: string, meta: Record<string, unknown> = {}) => ({
+        request: child(url, { spiderid: s, ...meta }),
+        fingerprint: url,
+        priority: -9,
+      });
+      // Three pages parsed at once, each linking to /a and /b; /h belongs to a stopped crawl.
+      const pages = await Promise.all([
+        f.enqueue([
+          link('http://same.com/a'),
+          link('http://same.com/b'),
+          link('http://same.com/h', { crawlid: 'halted' }),
+        ]),
+        f.enqueue([
+          link('http://same.com/a'),
+          link('http://same.com/b'),
+          link('http://same.com/h', { crawlid: 'halted' }),
+        ]),
+        f.enqueue([link('http://same.com/b'), link('http://same.com/a'), link('http://same.com/a')]),
+      ]);
+      expect(pages[0]).toEqual(['queued', 'queued', 'blacklisted']);
+      expect(pages[1]).toEqual(['duplicate', 'duplicate', 'blacklisted']);
+      expect(pages[2]).toEqual(['duplicate', 'duplicate', 'duplicate']);
+      expect(scripts).toBe(3);
+      expect(await store.zcard(`${s}:same.com:queue`)).toBe(2);
+      // A request without the filter (a retry) is always sent.
+      await f.enqueue([
+        { ...link('http://same.com/a'), request: { ...link('http://same.com/a').request, dontFilter: true } },
+      ]);
+      expect(scripts).toBe(4);
+    });
+
     it('enqueues follow-ups after the blacklist, expiry, duplicate and page-limit checks', async () => {
       const f = make({ globalPageLimit: 5 });
       const s = f.spiderid;

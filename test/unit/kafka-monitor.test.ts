@@ -141,6 +141,26 @@ describe('KafkaMonitor', () => {
     expect(ctx.lines.some((l) => l.message === 'Added crawl to Redis' && l.crawlid === 'abc123')).toBe(true);
   });
 
+  it("announces the batch's domain queues once per spider channel after writing them", async () => {
+    const ctx = await setup();
+    cleanup = () => ctx.monitor.close();
+    const heard: { message: string; queued: number }[] = [];
+    await ctx.store.subscribe('link:queue_announce', (message) => {
+      // What a crawler hearing the announcement finds in the queue.
+      void ctx.store.zcard('link:bbc.co.uk:queue').then((queued) => heard.push({ message, queued }));
+    });
+    const request = (url: string, crawlid: string) => ({ url, appid: 'testapp', crawlid });
+    await ctx.feed(
+      request('http://www.bbc.co.uk/news', 'crawl1'),
+      request('http://www.bbc.co.uk/sport', 'crawl2'),
+      request('http://example.com/', 'crawl3'),
+    );
+    await waitFor(async () => Promise.resolve(heard.length > 0), 5000, 'the announcement');
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.message.split('\n').sort()).toEqual(['link:bbc.co.uk:queue', 'link:example.com:queue']);
+    expect(heard[0]!.queued).toBe(2);
+  });
+
   it('writes action, stats and zookeeper jobs exactly as the original', async () => {
     const ctx = await setup();
     cleanup = () => ctx.monitor.close();

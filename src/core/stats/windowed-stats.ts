@@ -5,6 +5,7 @@ import { HyperLogLogCounter } from './hll-counter.js';
 import { uniqueMember } from './keys.js';
 import { RollingTimeWindow } from './rolling-time-window.js';
 import type { StatsScheduler } from './scheduler.js';
+import { windowedHits } from './scripts.js';
 
 export interface WindowedStatsOptions {
   cycleTime?: number;
@@ -21,6 +22,7 @@ export class WindowedStats implements BulkIncrementable {
   readonly windows: ReadonlyMap<number, RollingTimeWindow>;
   readonly lifetime: HyperLogLogCounter;
   private readonly clock: () => number;
+  private readonly windowKeys: string[];
 
   constructor(
     readonly store: Store,
@@ -41,6 +43,7 @@ export class WindowedStats implements BulkIncrementable {
         map.set(window, new RollingTimeWindow({ ...common, key: `${prefix}:${window}`, window }));
     }
     this.windows = map;
+    this.windowKeys = [...map.values()].map((w) => w.key);
     this.lifetime = new HyperLogLogCounter({ ...common, key: `${prefix}:lifetime`, roll: false });
   }
 
@@ -57,15 +60,17 @@ export class WindowedStats implements BulkIncrementable {
     this.lifetime.queueIncrement(pipe, `${item ?? ''}${uniqueMember(this.clock())}`);
   }
 
-  /** Adds one hit per item with one command per key: a ZADD of all hits per window, one PFADD. */
+  /**
+   * Adds one hit per item to every window and to the lifetime count in one script call whose arguments
+   * do not grow with the hits (see windowed-hits.lua): the members are made in Redis from a prefix unique
+   * to the call. The items themselves are not stored (readers count members and prune by score), and
+   * each hit is a distinct lifetime element, as with queueIncrement.
+   */
   queueIncrementMany(pipe: Pipeline, items: readonly StatsItem[]): void {
     if (items.length === 0) return;
-    for (const w of this.windows.values()) w.queueIncrementMany(pipe, items);
     const now = this.clock();
-    this.lifetime.queueIncrementMany(
-      pipe,
-      items.map((item) => `${item}${uniqueMember(now)}`),
-    );
+    const keys = [...this.windowKeys, this.lifetime.getKey()];
+    pipe.run(windowedHits, keys, [this.windowKeys.length, now, `${uniqueMember(now)}-`, items.length]);
   }
 
   async increment(item?: StatsItem): Promise<void> {

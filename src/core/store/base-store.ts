@@ -18,6 +18,7 @@ export abstract class BaseStore implements Store {
   abstract call(command: string, ...args: Arg[]): Promise<Reply>;
   abstract run(script: ScriptDef, keys: string[], args?: Arg[]): Promise<Reply>;
   abstract pipeline(): Pipeline;
+  abstract subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
   abstract brpop(key: string, timeoutSeconds: number): Promise<string | null>;
   abstract blpop(key: string, timeoutSeconds: number): Promise<string | null>;
   abstract close(): Promise<void>;

@@ -25,6 +25,17 @@ export class MemoryStore extends BaseStore {
     }
   }
 
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+    const event = `message:${channel}`;
+    // Delivered after the publishing command returned, as a Redis subscriber receives it.
+    const deliver = (message: string) => queueMicrotask(() => listener(message));
+    this.engine.on(event, deliver);
+    return Promise.resolve(() => {
+      this.engine.off(event, deliver);
+      return Promise.resolve();
+    });
+  }
+
   run(script: ScriptDef, keys: string[], args: Arg[] = []): Promise<Reply> {
     try {
       this.assertOpen();

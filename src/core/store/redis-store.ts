@@ -57,6 +57,7 @@ export class RedisStore extends BaseStore {
   readonly kind = 'redis' as const;
   private readonly shas = new Map<string, Promise<string>>();
   private blocking: Client | undefined;
+  private subscriber: Client | undefined;
 
   private constructor(
     private readonly client: Client,
@@ -123,6 +124,21 @@ export class RedisStore extends BaseStore {
     });
   }
 
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+    if (!this.subscriber) {
+      // A subscribed connection can run no other command; node-redis resubscribes it after a reconnect.
+      this.subscriber = this.client.duplicate();
+      this.subscriber.on('error', () => undefined);
+      await this.subscriber.connect();
+    }
+    const subscriber = this.subscriber;
+    const receive = (message: string) => listener(message);
+    await subscriber.subscribe(channel, receive);
+    return async () => {
+      if (subscriber.isOpen) await subscriber.unsubscribe(channel, receive);
+    };
+  }
+
   brpop(key: string, timeoutSeconds: number): Promise<string | null> {
     return this.blockingPop('BRPOP', key, timeoutSeconds);
   }
@@ -133,7 +149,7 @@ export class RedisStore extends BaseStore {
 
   async close(): Promise<void> {
     await Promise.all(
-      [this.client, this.blocking].map(async (c) => {
+      [this.client, this.blocking, this.subscriber].map(async (c) => {
         if (!c) return;
         try {
           if (c.isOpen) await c.close();

@@ -52,6 +52,12 @@ export interface Store {
   call(command: string, ...args: Arg[]): Promise<Reply>;
   run(script: ScriptDef, keys: string[], args?: Arg[]): Promise<Reply>;
   pipeline(): Pipeline;
+  /**
+   * Follows a pub/sub channel (on a connection of its own for Redis, resubscribed after a reconnect).
+   * Messages published while disconnected are lost: subscribers must not depend on them for
+   * correctness. Resolves once subscribed, to a function that stops following.
+   */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
 
   ping(): Promise<boolean>;
   /** Server clock in seconds (float), the clock every throttle decision uses. */

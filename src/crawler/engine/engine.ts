@@ -95,6 +95,11 @@ export class CrawlEngine {
     this.loop = this.run();
   }
 
+  /** Ends an idle wait of the crawl loop now (a new queue was announced). */
+  nudge(): void {
+    this.wake?.();
+  }
+
   /**
    * Stops taking new work, lets requests in flight finish for up to `graceMs`, then aborts the downloads
    * still running and hands their leases back to the queues at once, as they were: no failure record, no

@@ -137,6 +137,13 @@ export class Frontier {
    * filter still holds them while the entry lives.
    */
   private readonly knownSeen: RecentMap<string>;
+  /**
+   * Filtered enqueues sent and not answered yet, by `<crawlid>\n<fingerprint>`. Pages of one site parsed at
+   * the same time link to the same pages; a link already on its way to the duplicate filter is not sent
+   * again: its answer decides (the filter holds it after any answer but blacklisted or expired, which
+   * would be this request's answer too).
+   */
+  private readonly inFlightSeen = new Map<string, Promise<EnqueueStatus>>();
   /** Lease and throttle-hit ids: a random prefix per frontier and a counter (no random bytes per lease). */
   private readonly idPrefix = hex(8);
   private idCounter = 0;
@@ -556,12 +563,25 @@ export class Frontier {
     if (requests.length === 0) return [];
     const calls: [string[], (string | number)[]][] = [];
     const statuses: EnqueueStatus[] = [];
-    const sent: { at: number; queue: string; seen: [string, string] | undefined }[] = [];
+    const sent: {
+      at: number;
+      queue: string;
+      seen: [string, string] | undefined;
+      settle?: { key: string; resolve: (s: EnqueueStatus) => void; reject: (e: unknown) => void };
+    }[] = [];
+    const waiting: { at: number; answer: Promise<EnqueueStatus> }[] = [];
     for (const { request, fingerprint, priority } of requests) {
       const meta = request.meta;
       const crawlid = String(meta.crawlid);
       const filtered = !request.dontFilter && fingerprint !== '';
       if (filtered && this.knownSeen.get(fingerprint) === crawlid) {
+        statuses.push('duplicate');
+        continue;
+      }
+      const flightKey = filtered ? `${crawlid}\n${fingerprint}` : '';
+      const answer = filtered ? this.inFlightSeen.get(flightKey) : undefined;
+      if (answer) {
+        waiting.push({ at: statuses.length, answer });
         statuses.push('duplicate');
         continue;
       }
@@ -576,7 +596,15 @@ export class Frontier {
         continue;
       }
       const queue = K.queue(spiderid, domain);
-      sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined });
+      let settle: (typeof sent)[number]['settle'];
+      if (filtered) {
+        const promise = new Promise<EnqueueStatus>((resolve, reject) => {
+          settle = { key: flightKey, resolve, reject };
+        });
+        promise.catch(() => undefined); // the sender sees the error; waiters may be none
+        this.inFlightSeen.set(flightKey, promise);
+      }
+      sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined, settle });
       statuses.push('queued');
       calls.push([
         [
@@ -597,27 +625,44 @@ export class Frontier {
           this.options.globalPageLimitTimeout,
           priority,
           encodeRequest(request),
+          K.queueAnnounce(spiderid),
         ],
       ]);
     }
-    if (sent.length === 0) {
-      this.options.observer?.enqueued?.(requests, statuses);
-      return statuses;
+    if (sent.length > 0) {
+      let replies: unknown[];
+      try {
+        replies = await this.execRetrying(() => {
+          const pipe = this.store.pipeline();
+          for (const [keys, args] of calls) pipe.run(enqueue, keys, args);
+          return pipe;
+        });
+      } catch (err) {
+        for (const { settle } of sent) this.settleFlight(settle, err);
+        throw err;
+      }
+      let failed: Error | undefined;
+      sent.forEach(({ at, queue, seen, settle }, i) => {
+        const reply = replies[i];
+        if (reply instanceof Error) {
+          failed ??= reply;
+          this.settleFlight(settle, reply);
+          return;
+        }
+        const status = reply as EnqueueStatus;
+        statuses[at] = status;
+        if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
+        // Every answer but these two means the fingerprint went into the filter.
+        if (seen !== undefined && status !== 'blacklisted' && status !== 'expired')
+          this.knownSeen.set(...seen);
+        this.settleFlight(settle, undefined, status);
+      });
+      if (failed) throw failed;
     }
-    const replies = await this.execRetrying(() => {
-      const pipe = this.store.pipeline();
-      for (const [keys, args] of calls) pipe.run(enqueue, keys, args);
-      return pipe;
-    });
-    sent.forEach(({ at, queue, seen }, i) => {
-      const reply = replies[i];
-      if (reply instanceof Error) throw reply;
-      const status = reply as EnqueueStatus;
-      statuses[at] = status;
-      if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.know(queue);
-      // Every answer but these two means the fingerprint went into the filter.
-      if (seen !== undefined && status !== 'blacklisted' && status !== 'expired') this.knownSeen.set(...seen);
-    });
+    for (const { at, answer } of waiting) {
+      const first = await answer;
+      statuses[at] = first === 'blacklisted' || first === 'expired' ? first : 'duplicate';
+    }
     this.options.observer?.enqueued?.(requests, statuses);
     return statuses;
   }
@@ -650,6 +695,36 @@ export class Frontier {
   /** Resolves when the store answers (a PING), rejects while it is out of reach. */
   async probe(): Promise<void> {
     await this.store.call('PING');
+  }
+
+  /**
+   * Follows the announcements of new queues (see frontierKeys.queueAnnounce): each announced queue of
+   * this spider becomes known and ready at once, and `onAnnounced` runs so an idle crawl loop can lease
+   * without waiting for its next SCAN. Resolves to a function that stops following.
+   */
+  followAnnouncements(onAnnounced: () => void): Promise<() => Promise<void>> {
+    const own = `${this.options.spiderid}:`;
+    return this.store.subscribe(K.queueAnnounce(this.options.spiderid), (message) => {
+      let known = 0;
+      for (const key of message.split('\n')) {
+        // Only `<spiderid>:<domain>:queue` of this spider, as the SCAN takes them.
+        if (!key.startsWith(own) || !key.endsWith(':queue') || key.split(':').length !== 3) continue;
+        this.know(key);
+        known++;
+      }
+      if (known > 0) onAnnounced();
+    });
+  }
+
+  private settleFlight(
+    settle: { key: string; resolve: (s: EnqueueStatus) => void; reject: (e: unknown) => void } | undefined,
+    error: unknown,
+    status?: EnqueueStatus,
+  ): void {
+    if (!settle) return;
+    this.inFlightSeen.delete(settle.key);
+    if (status !== undefined) settle.resolve(status);
+    else settle.reject(error);
   }
 
   /** Records a seed request's fingerprint so a link back to the seed is not crawled twice. */

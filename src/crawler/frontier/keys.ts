@@ -14,6 +14,14 @@ export const frontierKeys = {
     `${spiderid}:global_page_count_filter:${domain}:${crawlid}`,
   crawlStats: (spiderid: string, appid: string, crawlid: string) =>
     `crawlstats:${spiderid}:${appid}:${crawlid}`,
+  /**
+   * Pub/sub channel (not a key) on which new or refilled domain queues of a spider are announced, one or
+   * more queue keys per message separated by newlines: the Kafka Monitor publishes the queues of each
+   * batch, the enqueue script a queue it created. Crawlers follow it and still SCAN every
+   * SCHEDULER_QUEUE_REFRESH seconds for queues written by writers that do not announce (the Python
+   * Kafka Monitor).
+   */
+  queueAnnounce: (spiderid: string) => `${spiderid}:queue_announce`,
 };
 
 /** The domain field of a queue key `<spiderid>:<domain>:queue`. */

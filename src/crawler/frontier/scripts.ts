@@ -137,7 +137,8 @@ export const enqueue = defineScript({
       globalTtl,
       priority,
       member,
-    ] = argv as [string, string, string, string, string, string, string, string, string, string];
+      channel,
+    ] = argv as [string, string, string, string, string, string, string, string, string, string, string?];
     if (call('SISMEMBER', blacklist!, crawl) === 1) return 'blacklisted';
     const expires = Number(expiresText);
     if (expires !== 0 && throttleNow(call) > expires) return 'expired';
@@ -156,7 +157,9 @@ export const enqueue = defineScript({
         if (count >= Number(globalLimit)) return 'global-limit';
       }
     }
+    const announce = channel !== undefined && channel !== '' && call('EXISTS', queue!) === 0;
     call('ZADD', queue!, fifoScore(call, queue!, priority, fifoNowTick(call)), member);
+    if (announce) call('PUBLISH', channel, queue!);
     return 'queued';
   },
 });

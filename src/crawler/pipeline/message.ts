@@ -36,6 +36,38 @@ function strictDecode(bytes: Buffer, encoding: string): string | undefined {
   }
 }
 
+/** A canonical array index ("0", "7", "42"): such keys come first, in numeric order, in any object. */
+function isIndexKey(key: string): boolean {
+  const c = key.charCodeAt(0);
+  if (c < 48 || c > 57 || (c === 48 && key.length > 1)) return false;
+  for (let i = 1; i < key.length; i++) {
+    const d = key.charCodeAt(i);
+    if (d < 48 || d > 57) return false;
+  }
+  return Number(key) < 4294967295;
+}
+
+/**
+ * The object's keys in the order of the original encoding: the keys sorted, as Python's
+ * `json.dumps(sort_keys=True)`, except that index-like keys ("0", "10") come first in numeric order, the
+ * order a JavaScript object built from the sorted keys had (the earlier deep copy's quirk, kept so the
+ * bytes stay the same).
+ */
+function orderedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  // Object.keys lists index keys first, ascending; only the rest needs sorting.
+  let split = 0;
+  while (split < keys.length && isIndexKey(keys[split]!)) split++;
+  if (split === 0) return keys.sort();
+  return keys.slice(0, split).concat(keys.slice(split).sort());
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** The old deep copy with sorted keys; only used for values that are neither JSON-like nor Buffers. */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
@@ -44,6 +76,57 @@ function sortKeys(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/**
+ * JSON with sorted keys, written in one pass without copying the value: the same text as
+ * `JSON.stringify` of a sorted deep copy (undefined for a value JSON leaves out). Strings, the body
+ * among them, are escaped once by JSON.stringify itself.
+ */
+export function sortedJson(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+    case 'bigint': // throws, as JSON.stringify does
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += sortedJson(value[i]) ?? 'null';
+        }
+        return `${out}]`;
+      }
+      // A Buffer keeps its toJSON; other class instances, objects with an own toJSON and an own
+      // `__proto__` key (which the copy's assignment turned into a prototype) are rare in an item: the old
+      // deep copy decides what they become.
+      const record = value as Record<string, unknown>;
+      if (
+        Buffer.isBuffer(value) ||
+        !isPlainObject(value) ||
+        typeof record.toJSON === 'function' ||
+        Object.hasOwn(value, '__proto__')
+      ) {
+        return JSON.stringify(sortKeys(value));
+      }
+      let out = '{';
+      let first = true;
+      for (const key of orderedKeys(value)) {
+        const text = sortedJson(record[key]);
+        if (text === undefined) continue;
+        out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -66,5 +149,5 @@ export function crawlMessage(item: CrawlItem, options: { base64: boolean; now?: 
       datum.body_base64 = true;
     }
   }
-  return JSON.stringify(sortKeys(datum));
+  return sortedJson(datum)!;
 }

@@ -6,6 +6,11 @@ import type { JsonObject } from '../validator.js';
 export interface Transaction {
   call(command: string, ...args: Arg[]): void;
   run(script: ScriptDef, keys: string[], args: Arg[]): void;
+  /**
+   * Publishes `member` on a pub/sub channel after the batch's writes: one message per channel and batch,
+   * the batch's distinct members separated by newlines (announcing new domain queues to crawlers).
+   */
+  announce(channel: string, member: string): void;
   /** Runs after the batch's writes succeeded (log lines that must not claim more than happened). */
   afterCommit(fn: () => void): void;
 }

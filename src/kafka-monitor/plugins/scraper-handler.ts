@@ -2,6 +2,7 @@ import { registeredDomain, type DomainKeyStyle } from '../../core/domain.js';
 import { BadInputError } from '../../core/errors.js';
 import { SpiderTypeWatch } from '../../core/live-crawlers.js';
 import { priorityPush } from '../../core/queues/index.js';
+import { frontierKeys } from '../../crawler/frontier/keys.js';
 import type { JsonObject } from '../validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
 import type { PluginContext, Transaction } from './plugin.js';
@@ -27,7 +28,9 @@ export class ScraperHandler extends BuiltInPlugin {
     const domain = registeredDomain(url, style);
     if (!domain) throw new BadInputError(`Cannot find a domain in url '${url}'`);
     const { spiderid, appid, crawlid, priority, expires } = request as Record<string, string | number>;
-    tx.run(priorityPush, [`${spiderid}:${domain}:queue`], [Number(priority), JSON.stringify(request)]);
+    const queue = frontierKeys.queue(String(spiderid), domain);
+    tx.run(priorityPush, [queue], [Number(priority), JSON.stringify(request)]);
+    tx.announce(frontierKeys.queueAnnounce(String(spiderid)), queue);
     if (Number(expires) !== 0) tx.call('SET', `timeout:${spiderid}:${appid}:${crawlid}`, String(expires));
     this.logAdded(tx, 'Added crawl to Redis', request);
     tx.afterCommit(() => void this.spiderWatch?.check(String(spiderid), { appid, crawlid }));

@@ -259,6 +259,13 @@ const COMMANDS: Record<string, Handler> = {
     return 'OK';
   },
   DBSIZE: (e) => e.size,
+  // Pub/sub within the engine: MemoryStore.subscribe listens for these events.
+  PUBLISH: (e, [channel, message]) => {
+    const event = `message:${channel!}`;
+    const receivers = e.listenerCount(event);
+    e.emit(event, message);
+    return receivers;
+  },
 
   // ---- strings -----------------------------------------------------------------------------------
   GET: (e, [key]) => stringOf(e.lookup(key!)),

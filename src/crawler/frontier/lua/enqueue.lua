@@ -15,6 +15,7 @@
 -- ARGV[8]  global counter lifetime, seconds
 -- ARGV[9]  priority
 -- ARGV[10] the member (serialized request)
+-- ARGV[11] channel to publish KEYS[2] on when this call creates the queue (optional; empty = none)
 -- Returns queued, blacklisted, expired, duplicate, domain-limit or global-limit.
 --- @include "../../../core/queues/lua/fifo-score.lua"
 if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then
@@ -51,5 +52,9 @@ if ARGV[1] ~= '' then
     end
   end
 end
+local announce = ARGV[11] ~= nil and ARGV[11] ~= '' and redis.call('EXISTS', KEYS[2]) == 0
 redis.call('ZADD', KEYS[2], fifo_score(KEYS[2], ARGV[9], fifo_now_tick()), ARGV[10])
+if announce then
+  redis.call('PUBLISH', ARGV[11], KEYS[2])
+end
 return 'queued'
