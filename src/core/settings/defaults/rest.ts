@@ -16,6 +16,8 @@ export const restFields = {
   REST_BODY_LIMIT: field.int({ min: 1 }),
   REST_CORS_ORIGINS: field.stringList(),
   REST_POLL_TTL: field.int({ min: 0 }),
+  REST_HEADERS_TIMEOUT: field.float({ positive: true }),
+  REST_REQUEST_TIMEOUT: field.float({ positive: true }),
 
   ...redisFields,
 
@@ -51,6 +53,8 @@ export const REST_DEFAULTS: RestSettings = {
   REST_BODY_LIMIT: 1 * MiB,
   REST_CORS_ORIGINS: [],
   REST_POLL_TTL: 86400,
+  REST_HEADERS_TIMEOUT: 10,
+  REST_REQUEST_TIMEOUT: 30,
 
   ...REDIS_DEFAULTS,
 
