@@ -1,7 +1,7 @@
 import { counter, histogram, LabelledCounter } from '../core/metrics/index.js';
 
 /** Why a request was not handed to a plugin (bounded: these four). */
-export type InvalidReason = 'too-large' | 'unparseable' | 'no-schema' | 'rejected';
+export type InvalidReason = 'too-large' | 'unparseable' | 'no-schema' | 'rejected' | 'skipped';
 
 /** The Kafka Monitor's Prometheus series and the totals for its shutdown summary. */
 export class KafkaMonitorMetrics {

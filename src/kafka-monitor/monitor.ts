@@ -1,7 +1,7 @@
 import type { Bus, BusMessage, Subscription } from '../core/bus/index.js';
 import { BadInputError, errorMessage } from '../core/errors.js';
 import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
-import type { Logger } from '../core/logging/index.js';
+import { safePayload, type Logger } from '../core/logging/index.js';
 import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
 import type { KafkaMonitorSettings } from '../core/settings/index.js';
@@ -99,6 +99,11 @@ export class KafkaMonitor {
     return this.metricsListener?.port;
   }
 
+  /** Whether the monitor is consuming from Kafka now (false while it reconnects). */
+  get consuming(): boolean {
+    return this.subscription?.healthy() ?? false;
+  }
+
   get pluginNames(): string[] {
     return this.plugins.map((p) => p.plugin.name);
   }
@@ -126,6 +131,13 @@ export class KafkaMonitor {
       handler: (messages) => this.processBatch(messages),
       onError: (err) =>
         logger.error('Error while processing incoming requests, retrying', { error: errorMessage(err) }),
+      onConnectionChange: (connected, cause) => {
+        if (connected) logger.info('Consuming incoming requests from Kafka again');
+        else
+          logger.error('Lost the connection to Kafka, reconnecting', {
+            error: cause ? errorMessage(cause) : 'unknown',
+          });
+      },
     });
     await this.subscription.ready;
     this.running = true;
@@ -149,7 +161,25 @@ export class KafkaMonitor {
     const { store, logger } = this.options;
     const tx = new BatchTransaction(store.pipeline());
     this.stats.discard();
-    for (const message of messages) await this.processMessage(message, tx);
+    for (const message of messages) {
+      try {
+        await this.processMessage(message, tx);
+      } catch (err) {
+        // Only a failing Redis may hold a batch, and its writes fail in tx.commit below. Anything a
+        // record makes go wrong here (a plugin bug, an exhausted stack) would otherwise retry the same
+        // batch forever and stall the partition: the record is counted, logged and committed past.
+        this.stats.record('fail', `${message.topic}:${message.partition}:${message.offset}`);
+        this.metrics.refused('skipped');
+        logger.error('Unable to handle request, skipped', {
+          parsed: null,
+          valid: false,
+          error: errorMessage(err),
+          offset: String(message.offset),
+          partition: message.partition,
+          data: safePayload(message.value),
+        });
+      }
+    }
     const started = performance.now();
     try {
       await tx.commit();
@@ -200,15 +230,23 @@ export class KafkaMonitor {
     try {
       request = JSON.parse(message.value);
     } catch {
-      logger.warning('Unparseable JSON Received', { parsed: false, valid: false, data: message.value });
+      logger.warning('Unparseable JSON Received', {
+        parsed: false,
+        valid: false,
+        data: safePayload(message.value),
+      });
       this.metrics.refused('unparseable');
       this.stats.record('fail', hit);
       return;
     }
     let found = false;
+    const causes: string[] = [];
     for (const { plugin, validator } of this.plugins) {
       const validation = validator.validate(request);
-      if (!validation.ok) continue;
+      if (!validation.ok) {
+        causes.push(`${plugin.name}: ${validation.error}`);
+        continue;
+      }
       found = true;
       const value: JsonObject = validation.value;
       value.ts = ts;
@@ -218,7 +256,12 @@ export class KafkaMonitor {
         if ((await plugin.handle(value, tx)) === undefined) break;
       } catch (err) {
         if (!isBadInput(err)) throw err;
-        logger.error(err.message, { parsed: true, valid: false, data: request, plugin: plugin.name });
+        logger.error(err.message, {
+          parsed: true,
+          valid: false,
+          data: safePayload(request),
+          plugin: plugin.name,
+        });
         this.metrics.refused('rejected');
         this.stats.record('fail', hit);
         return;
@@ -233,8 +276,10 @@ export class KafkaMonitor {
       logger.warning('Did not find schema to validate request', {
         parsed: true,
         valid: false,
-        data: request,
         ...(verdict.ok ? {} : { error: verdict.cause }),
+        // Why each schema refused it, so the sender can be told what to fix.
+        cause: causes.join('; ').slice(0, 2048),
+        data: safePayload(request),
       });
       this.metrics.refused('no-schema');
       this.stats.record('fail', hit);

@@ -1,5 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fieldMessage, HTTP_URL_FORMAT, isHttpUrl } from './field-errors.js';
+import { compileUserPatterns } from '../crawler/links/user-regex.js';
+import { errorMessage } from '../core/errors.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -9,8 +11,35 @@ export type Validation = { ok: true; value: JsonObject } | { ok: false; error: s
 const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 ajv.addFormat(HTTP_URL_FORMAT, isHttpUrl);
 
+/**
+ * Deepest nesting of objects and arrays a request may have. Real requests are 3 or 4 levels deep; the
+ * limit keeps every recursive step (validation, copy, logging) far from the stack's end, so a record
+ * thousands of levels deep is refused with a clear error instead of overflowing the stack.
+ */
+export const MAX_REQUEST_DEPTH = 64;
+
+/** Members the crawler compiles as RE2 patterns: refused here when they would not compile there. */
+const REGEX_MEMBERS = ['allow_regex', 'deny_regex'] as const;
+
+/** The nesting depth of JSON data, measured without recursion, stopping once it passes `limit`. */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, level]);
+  }
+  return deepest;
+}
+
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  const text = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  // The cause is logged and returned to REST clients: a megabyte-long value must not come back whole.
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
 /** An ajv error in the wording Python's jsonschema uses, which clients of the original see. */
@@ -81,13 +110,33 @@ export class SchemaValidator {
   }
 
   validate(request: unknown): Validation {
+    if (jsonDepth(request, MAX_REQUEST_DEPTH) > MAX_REQUEST_DEPTH) {
+      return { ok: false, error: `request is nested more than ${MAX_REQUEST_DEPTH} levels deep` };
+    }
     if (!this.check(request)) {
       const [first] = this.check.errors ?? [];
       return { ok: false, error: first ? fieldMessage(first) : 'invalid request' };
     }
+    const badRegex = this.badRegex(request as JsonObject);
+    if (badRegex !== undefined) return { ok: false, error: badRegex };
     const value = cloneJson(request) as JsonObject;
     for (const [name, fallback] of this.defaults)
       if (!Object.hasOwn(value, name)) value[name] = cloneJson(fallback);
     return { ok: true, value };
+  }
+
+  /** Why one of the request's regex members would not compile in the crawler (RE2), if one would not. */
+  private badRegex(request: JsonObject): string | undefined {
+    const properties = (this.schema.properties ?? {}) as JsonObject;
+    for (const member of REGEX_MEMBERS) {
+      const patterns = request[member];
+      if (!(member in properties) || !Array.isArray(patterns)) continue;
+      try {
+        compileUserPatterns(member, patterns.map(String));
+      } catch (err) {
+        return errorMessage(err);
+      }
+    }
+    return undefined;
   }
 }

@@ -1,6 +1,7 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../core/logging/index.js';
+import { safePayload, type Logger } from '../core/logging/index.js';
 import type { RestSettings } from '../core/settings/index.js';
 import type { JsonObject } from '../kafka-monitor/validator.js';
 import { fail, failure, REST_MESSAGES, ok, type Answer } from './envelope.js';
@@ -49,8 +50,22 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
   const cors = new CorsPolicy(settings.REST_CORS_ORIGINS);
   const bodyLimit = settings.REST_BODY_LIMIT;
 
+  const headersTimeoutMs = settings.REST_HEADERS_TIMEOUT * 1000;
+  const requestTimeoutMs = Math.max(settings.REST_REQUEST_TIMEOUT * 1000, headersTimeoutMs);
   const app = Fastify({
     logger: false,
+    // Node enforces these on a timer (connectionsCheckingInterval, 30 s by default), so a client that
+    // trickles its headers or body is cut close to the configured time rather than minutes later.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: headersTimeoutMs,
+          requestTimeout: requestTimeoutMs,
+          connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+        },
+        handler,
+      ),
+    requestTimeout: requestTimeoutMs,
     bodyLimit,
     forceCloseConnections: true,
     return503OnClosing: false,
@@ -104,19 +119,23 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
     url: '/',
     handler: async (request, reply) => {
       const body = requestJson(request);
-      logger.info("'index' endpoint called", { content: body.ok ? body.value : null });
+      logger.info("'index' endpoint called", { content: body.ok ? safePayload(body.value) : null });
       return reply.code(200).send(deps.health());
     },
   });
 
   app.post('/feed', async (request, reply) => {
     const body = requestJson(request);
-    logger.info("'feed' endpoint called", { content: body.ok ? body.value : null });
+    logger.info("'feed' endpoint called", { content: body.ok ? safePayload(body.value) : null });
     if (!body.ok) return send(reply, fail(400, REST_MESSAGES.badJson));
 
     const check = feedValidator.validate(body.value);
     if (!check.ok) {
-      logger.warning('Invalid Schema', { content: body.value, cause: check.cause, schema: check.schema });
+      logger.warning('Invalid Schema', {
+        content: safePayload(body.value),
+        cause: check.cause,
+        schema: check.schema,
+      });
       return send(reply, fail(400, REST_MESSAGES.badSchema, check.cause));
     }
     if (!kafka.connected) {
@@ -136,8 +155,14 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
       );
     } catch (err) {
       waiter?.cancel();
-      logger.warning('Unable to write request to Kafka', { error: errorMessage(err) });
-      return send(reply, fail(500, REST_MESSAGES.kafkaDown));
+      // Only a broker that cannot be reached is "Unable to connect to Kafka"; anything else is our
+      // fault and is said so, with the cause in the log.
+      if (!(err instanceof RangeError || err instanceof TypeError)) {
+        logger.warning('Unable to write request to Kafka', { error: errorMessage(err) });
+        return send(reply, fail(500, REST_MESSAGES.kafkaDown));
+      }
+      logger.error('Uncaught Exception Thrown', { error: errorMessage(err), url: request.url });
+      return send(reply, fail(500, REST_MESSAGES.uncaught));
     }
     if (waiter === undefined || uuid === undefined) return send(reply, ok(null));
 
@@ -158,12 +183,12 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
 
   app.post('/poll', async (request, reply) => {
     const body = requestJson(request);
-    logger.info("'poll' endpoint called", { content: body.ok ? body.value : null });
+    logger.info("'poll' endpoint called", { content: body.ok ? safePayload(body.value) : null });
     if (!body.ok) return send(reply, fail(400, REST_MESSAGES.badJson));
 
     const check = pollValidator.validate(body.value);
     if (!check.ok) {
-      logger.warning('Invalid Schema', { content: body.value, cause: check.error });
+      logger.warning('Invalid Schema', { content: safePayload(body.value), cause: check.error });
       return send(reply, fail(400, REST_MESSAGES.badSchema, check.error));
     }
     const store = redis.store;
@@ -194,7 +219,7 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
   app.setNotFoundHandler(async (request, reply) => {
     const body = requestJson(request);
     logger.info('Non-existant route called', {
-      content: body.ok ? body.value : null,
+      content: body.ok ? safePayload(body.value) : null,
       method: request.method,
       url: request.url,
     });
@@ -203,6 +228,11 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const code = error.code ?? '';
+    if (request.raw.destroyed || code === 'ECONNRESET' || error.message === 'aborted') {
+      // The client went away mid-request: nothing to answer and nothing wrong on our side.
+      logger.info('Client closed the connection before the request was read', { url: request.url });
+      return reply;
+    }
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       logger.warning('Request body too large', { url: request.url, limit_bytes: bodyLimit });
       return send(reply, fail(413, REST_MESSAGES.tooLarge, `The limit is ${bodyLimit} bytes`));

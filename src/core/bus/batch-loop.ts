@@ -11,6 +11,8 @@ export class BatchLoop {
   private readonly buffer: BusMessage[] = [];
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** How many records at the buffer's head are in the running handler's batch. */
+  private inFlight = 0;
   readonly done: Promise<void>;
 
   constructor(
@@ -35,9 +37,12 @@ export class BatchLoop {
     this.wake?.();
   }
 
-  /** Forgets buffered records that were not handed out yet (after a partition moved elsewhere). */
-  discard(predicate: (m: BusMessage) => boolean): void {
-    for (let i = this.buffer.length - 1; i >= 0; i--)
+  /**
+   * Forgets buffered records that were not handed out yet (after a partition moved elsewhere, or the
+   * consumer was re-created and will deliver them again). The running batch is left alone.
+   */
+  discard(predicate: (m: BusMessage) => boolean = () => true): void {
+    for (let i = this.buffer.length - 1; i >= this.inFlight; i--)
       if (predicate(this.buffer[i]!)) this.buffer.splice(i, 1);
   }
 
@@ -62,9 +67,11 @@ export class BatchLoop {
         continue;
       }
       const batch = this.buffer.slice(0, this.options.maxBatch);
+      this.inFlight = batch.length;
       try {
         await this.options.handler(batch);
       } catch (err) {
+        this.inFlight = 0;
         this.options.onError(err instanceof Error ? err : new Error(String(err)));
         failures++;
         await sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5_000));
@@ -72,6 +79,7 @@ export class BatchLoop {
       }
       failures = 0;
       this.buffer.splice(0, batch.length);
+      this.inFlight = 0;
       try {
         await this.options.acknowledge(batch);
       } catch (err) {

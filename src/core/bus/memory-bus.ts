@@ -172,6 +172,7 @@ export class MemoryBus implements Bus {
     this.broker.join(groupId, joined);
     const subscription: Subscription = {
       ready: Promise.resolve(),
+      healthy: () => true,
       close: async () => {
         this.subscriptions.delete(subscription);
         this.broker.leave(groupId, joined);

@@ -29,11 +29,18 @@ export interface SubscribeOptions {
   handler: (messages: BusMessage[]) => Promise<void>;
   /** Called with handler failures and consumer errors; the subscription keeps running. */
   onError?: (error: Error) => void;
+  /**
+   * Called once when the subscription loses the broker (with the cause) and once when it consumes
+   * again. Meanwhile it keeps reconnecting with backoff and resumes from the committed offsets.
+   */
+  onConnectionChange?: (connected: boolean, cause?: Error) => void;
 }
 
 export interface Subscription {
   /** Resolves once the subscription owns its partitions and its start offsets are fixed. */
   readonly ready: Promise<void>;
+  /** Whether the subscription is consuming now (false while it reconnects to a lost broker). */
+  healthy(): boolean;
   /** Stops consuming; records handed to an unfinished handler are not committed. */
   close(): Promise<void>;
 }

@@ -16,3 +16,4 @@ export {
 export { LEVEL_NAMES, LEVELS, parseLevel, type LevelName } from './levels.js';
 export { RotatingFileDestination, type RotatingFileOptions } from './rotating-file.js';
 export { localTime, pyDict, utcTimestamp } from './format.js';
+export { LOG_PAYLOAD_LIMIT, REDACTED, safePayload } from './safe-payload.js';

@@ -1,3 +1,4 @@
+import { safePayload } from '../../core/logging/index.js';
 import type { JsonObject } from '../validator.js';
 import type { KafkaMonitorPlugin, PluginContext, Transaction } from './plugin.js';
 import { loadBuiltInSchema } from './schemas.js';
@@ -18,8 +19,12 @@ export abstract class BuiltInPlugin implements KafkaMonitorPlugin {
 
   abstract handle(request: JsonObject, tx: Transaction): unknown;
 
-  /** Logs `message` with the request once the batch holding it is in Redis. */
+  /** Logs `message` with the request (secrets redacted, size capped) once its batch is in Redis. */
   protected logAdded(tx: Transaction, message: string, request: JsonObject): void {
-    tx.afterCommit(() => this.context.logger.info(message, { ...request, parsed: true, valid: true }));
+    tx.afterCommit(() => {
+      const shown = safePayload(request);
+      const fields = typeof shown === 'object' && shown !== null ? shown : { data: shown };
+      this.context.logger.info(message, { ...fields, parsed: true, valid: true });
+    });
   }
 }

@@ -19,6 +19,8 @@ export const restFields = {
   REST_UI_ENABLED: field.bool(),
   REST_UI_USER: field.nullableString(),
   REST_UI_PASSWORD: field.nullableString(),
+  REST_HEADERS_TIMEOUT: field.float({ positive: true }),
+  REST_REQUEST_TIMEOUT: field.float({ positive: true }),
 
   ...redisFields,
 
@@ -57,6 +59,8 @@ export const REST_DEFAULTS: RestSettings = {
   REST_UI_ENABLED: true,
   REST_UI_USER: null,
   REST_UI_PASSWORD: null,
+  REST_HEADERS_TIMEOUT: 10,
+  REST_REQUEST_TIMEOUT: 30,
 
   ...REDIS_DEFAULTS,
 
