@@ -72,6 +72,8 @@ export class KafkaMonitor {
     this.readiness = new Readiness({
       redis: () => options.store.ping(),
       kafka: () => options.bus.listTopics().then(() => true),
+      // The consumer itself, which reconnects on its own after an outage: down until it consumes again.
+      consumer: () => Promise.resolve(this.subscription?.healthy() ?? false),
     });
   }
 
