@@ -61,7 +61,8 @@ describe('service harness', () => {
     });
     try {
       await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
-      expect(await admin.listTopics()).toContain(topic);
+      // A new topic reaches the broker's metadata a moment after CreateTopics answers (KRaft).
+      await expect.poll(() => admin.listTopics(), { timeout: 10_000, interval: 200 }).toContain(topic);
       await producer.send({ messages: [{ topic, key: 'k', value }] });
 
       const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
