@@ -7,7 +7,6 @@
  * The crawler publishes to a private Kafka started through the service harness (so stopping it disturbs
  * nothing else); the Kafka Monitor feeding it reads the shared broker and writes the shared Redis.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -20,7 +19,13 @@ import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { startTestWeb, type TestWeb } from '../../src/testweb/index.js';
 import { sleep, waitFor } from '../support/capture-logger.js';
-import { crawlerSettings, spawnCrawler, spiderFile } from '../support/crawl-cluster.js';
+import {
+  crawlerOutput,
+  crawlerSettings,
+  spawnCrawler,
+  spiderFile,
+  stopCrawlerProcess,
+} from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
 
 let stack: ServicesHandle;
@@ -84,15 +89,8 @@ async function readTopic(topic: string): Promise<{ pages: Page[]; close(): Promi
   return { pages, close: () => bus.close() };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(20_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-const output = (child: ChildProcess) => (child as ChildProcess & { output: string }).output;
+const stopChild = stopCrawlerProcess;
+const output = crawlerOutput;
 
 it('rides out a 30 s Kafka outage: every page on the firehose exactly once, no failure record', async () => {
   const name = `ko${randomUUID().slice(0, 8)}`;

@@ -9,7 +9,6 @@
  *   page is published exactly once;
  * - a Redis without an append-only file is reported with one WARNING at connect.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +22,14 @@ import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { startTestWeb, type TestWeb } from '../../src/testweb/index.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
-import { crawlerSettings, spawnCrawler, spiderFile, watchCrawled } from '../support/crawl-cluster.js';
+import {
+  crawlerOutput,
+  crawlerSettings,
+  spawnCrawler,
+  spiderFile,
+  stopCrawlerProcess,
+  watchCrawled,
+} from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
 
 const GiB = 2 ** 30;
@@ -95,15 +101,8 @@ function peakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(20_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-const output = (child: ChildProcess) => (child as ChildProcess & { output: string }).output;
+const stopChild = stopCrawlerProcess;
+const output = crawlerOutput;
 
 describe('crawler resources', () => {
   it('fails each of six concurrent 1 GiB bombs once as too-large, never refetches, and keeps RSS bounded', async () => {

@@ -122,6 +122,20 @@ export function spawnCrawler(
   return child;
 }
 
+/** Everything a spawnCrawler process wrote to stdout and stderr so far. */
+export function crawlerOutput(child: ChildProcess): string {
+  return (child as ChildProcess & { output: string }).output;
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within 20 s. */
+export async function stopCrawlerProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 /** Collects the crawled messages of a topic prefix. */
 export async function watchCrawled(prefix: string) {
   const bus = await KafkaBus.connect({ brokers: kafkaBrokerList(servicesEnv().KAFKA_HOSTS) });
