@@ -50,7 +50,10 @@ describe('npm package', () => {
     expect(pack.code, pack.stderr).toBe(0);
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
-    expect(pack.stderr + pack.stdout).toMatch(/LICENSE/);
+    // The tarball's own listing: npm's notice lines are silenced under `npm test --silent` (CI).
+    const listing = await sh('tar', ['-tzf', join(dir, tarball!)], dir, 30_000);
+    expect(listing.stdout).toMatch(/^package\/LICENSE$/m);
+    expect(listing.stdout).toMatch(/^package\/dist\/cli\/main\.js$/m);
 
     const app = join(dir, 'app');
     rmSync(app, { recursive: true, force: true });
