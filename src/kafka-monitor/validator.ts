@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { fieldMessage, HTTP_URL_FORMAT, isHttpUrl } from './field-errors.js';
 import { compileUserPatterns } from '../crawler/links/user-regex.js';
 import { errorMessage } from '../core/errors.js';
@@ -34,44 +34,6 @@ export function jsonDepth(value: unknown, limit = Infinity): number {
     for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, level]);
   }
   return deepest;
-}
-
-function describe(value: unknown): string {
-  const text = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
-  // The cause is logged and returned to REST clients: a megabyte-long value must not come back whole.
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
-}
-
-/** An ajv error in the wording Python's jsonschema uses, which clients of the original see. */
-export function jsonschemaMessage(error: ErrorObject, instance: unknown): string {
-  const params = error.params as Record<string, unknown>;
-  const path = error.instancePath.split('/').filter(Boolean);
-  let value: unknown = instance;
-  for (const part of path) value = (value as JsonObject | undefined)?.[part];
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `Additional properties are not allowed ('${String(params.additionalProperty)}' was unexpected)`;
-    case 'required':
-      return `'${String(params.missingProperty)}' is a required property`;
-    case 'type':
-      return `${describe(value)} is not of type '${String(params.type)}'`;
-    case 'enum':
-      return `${describe(value)} is not one of ${JSON.stringify(params.allowedValues)}`;
-    case 'minLength':
-      return `${describe(value)} is too short`;
-    case 'maxLength':
-      return `${describe(value)} is too long`;
-    case 'minimum':
-      return `${describe(value)} is less than the minimum of ${String(params.limit)}`;
-    case 'maximum':
-      return `${describe(value)} is greater than the maximum of ${String(params.limit)}`;
-    case 'uniqueItems':
-      return `${describe(value)} has non-unique elements`;
-    case 'pattern':
-      return `${describe(value)} does not match '${String(params.pattern)}'`;
-    default:
-      return `${path.join('.') || 'request'} ${error.message ?? 'is invalid'}`;
-  }
 }
 
 /**
