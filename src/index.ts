@@ -40,7 +40,7 @@ export {
   type PluginContext,
   type Transaction,
 } from './kafka-monitor/plugins/index.js';
-export { SchemaValidator } from './kafka-monitor/validator.js';
+export { SchemaValidator } from './core/wire/validator.js';
 
 // Crawler: spiders, link extraction, fetching, the crawler process and its test web.
 export * from './crawler/spider/index.js';

@@ -25,9 +25,9 @@ import { priorityPush } from '../../src/core/queues/index.js';
 import { resolveSettings } from '../../src/core/settings/index.js';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
-import { loadBuiltInSchema } from '../../src/kafka-monitor/plugins/schemas.js';
+import { loadBuiltInSchema } from '../../src/core/wire/schemas.js';
 import { BatchTransaction } from '../../src/kafka-monitor/transaction.js';
-import { SchemaValidator } from '../../src/kafka-monitor/validator.js';
+import { SchemaValidator } from '../../src/core/wire/validator.js';
 
 const { values: args } = parseArgs({
   options: {

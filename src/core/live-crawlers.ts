@@ -1,6 +1,7 @@
 import type { Logger } from './logging/index.js';
 import type { Store } from './store/index.js';
 import { errorMessage } from './errors.js';
+import { redisKeys } from './wire/keys.js';
 
 /**
  * Crawlers announce themselves with the heartbeat key `stats:crawler:<host>:<spiderid>:<id>` (see
@@ -15,7 +16,7 @@ function escapeGlob(text: string): string {
 /** How many live crawlers serve `spiderid`, counted from their heartbeat keys (SCAN, no KEYS). */
 export async function liveCrawlerCount(store: Store, spiderid: string): Promise<number> {
   let count = 0;
-  for await (const keys of store.scan(`stats:crawler:*:${escapeGlob(spiderid)}:*`, 1000))
+  for await (const keys of store.scan(redisKeys.crawlerSelf('*', escapeGlob(spiderid), '*'), 1000))
     for (const key of keys) {
       const parts = key.split(':');
       if (parts.length === 5 && parts[3] === spiderid) count++;

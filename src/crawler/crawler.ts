@@ -15,7 +15,7 @@ import { fetcherPort, spiderParser } from './engine/adapters.js';
 import { CrawlEngine } from './engine/engine.js';
 import { Fetcher } from './fetch/index.js';
 import { Frontier, type DomainThrottle } from './frontier/frontier.js';
-import { throttleName } from './frontier/keys.js';
+import { throttleName } from '../core/wire/keys.js';
 import { CrawlWatch } from './observe/crawl-watch.js';
 import { FailureLog } from './observe/failure-log.js';
 import { publishDomainConfig } from './observe/domain-config-copy.js';
@@ -26,6 +26,8 @@ import { queueOf } from './observe/queue-of.js';
 import type { CrawlItem } from './pipeline/item.js';
 import { KafkaPipeline, type PublishOutcome } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
+import { redisKeys } from '../core/wire/keys.js';
+import { topicNames } from '../core/wire/topics.js';
 
 export interface CrawlerOptions {
   settings: CrawlerSettings & Record<string, unknown>;
@@ -134,7 +136,7 @@ export class Crawler {
       logger,
       ttlSeconds: Math.max(settings.DUPEFILTER_TIMEOUT, 86_400),
       announce: (message) =>
-        bus.send(`${settings.KAFKA_TOPIC_PREFIX}.outbound_firehose`, [JSON.stringify(message)]),
+        bus.send(topicNames.outboundFirehose(settings.KAFKA_TOPIC_PREFIX), [JSON.stringify(message)]),
       onFinished: () => this.metrics.crawlFinished(),
       ...(options.crawlCheckMs ? { checkMs: options.crawlCheckMs } : {}),
     });
@@ -223,7 +225,7 @@ export class Crawler {
       this.unsubscribeConfig = configSource.subscribe((contents) => this.applyConfig(contents));
     this.heartbeat = new Heartbeat(
       store,
-      `stats:crawler:${hostname()}:${this.spiderName}:${this.id}`,
+      redisKeys.crawlerSelf(hostname(), this.spiderName, this.id),
       Math.round(2 * settings.SCHEDULER_IP_REFRESH),
       Math.min(settings.SCHEDULER_IP_REFRESH, 10),
       logger,
@@ -404,7 +406,7 @@ export class Crawler {
       const windows = statsTimes(settings.STATS_TIMES);
       stats = createWindowedStats(
         store,
-        `stats:crawler:${hostname()}:${this.spiderName}:${status}`,
+        redisKeys.crawlerStatus(hostname(), this.spiderName, status),
         windows,
         {
           cycleTime: settings.STATS_CYCLE,

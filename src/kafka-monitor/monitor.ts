@@ -11,7 +11,8 @@ import { KafkaMonitorMetrics } from './metrics.js';
 import { FeedValidator } from '../rest/feed-validator.js';
 import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
 import { BatchTransaction } from './transaction.js';
-import { SchemaValidator, type JsonObject } from './validator.js';
+import { SchemaValidator, type JsonObject } from '../core/wire/validator.js';
+import { redisKeys } from '../core/wire/keys.js';
 
 interface LoadedPlugin extends RankedPlugin<KafkaMonitorPlugin> {
   validator: SchemaValidator;
@@ -115,7 +116,7 @@ export class KafkaMonitor {
     const { settings, bus, store, logger } = this.options;
     this.heartbeat = new Heartbeat(
       store,
-      `stats:kafka-monitor:self:${machineName()}:${this.id}`,
+      redisKeys.selfStats('kafka-monitor', machineName(), this.id),
       settings.HEARTBEAT_TIMEOUT,
       HEARTBEAT_INTERVAL,
       logger,

@@ -15,6 +15,7 @@ import { DeliveryError } from './reply.js';
 import { jobDone, jobFailed } from './scripts.js';
 import { ClusterStats } from './stats/cluster-stats.js';
 import { crawlerDump, queueDump } from './stats/dumps.js';
+import { redisKeys } from '../core/wire/keys.js';
 
 export interface RedisMonitorOptions {
   settings: RedisMonitorSettings & Readonly<Record<string, unknown>>;
@@ -102,7 +103,7 @@ export class RedisMonitor {
 
   /** Heartbeat key `stats:redis-monitor:self:<hostname>:<id>`, counted by the Stats API. */
   get heartbeatKey(): string {
-    return `stats:redis-monitor:self:${machineName()}:${this.id}`;
+    return redisKeys.selfStats('redis-monitor', machineName(), this.id);
   }
 
   /** Starts the heartbeat and the loop in the background. */
@@ -242,7 +243,7 @@ export class RedisMonitor {
         this.stats.record('total', item);
         this.stats.record(plugin.name, item);
         await plugin.handle(key, value);
-        await store.run(jobDone, [key, `lock:${key}:failures`], [value]);
+        await store.run(jobDone, [key, redisKeys.lockFailures(key)], [value]);
         return 'done';
       } catch (err) {
         this.stats.record('fail', item);
@@ -272,7 +273,7 @@ export class RedisMonitor {
     const failures = Number(
       await store.run(
         jobFailed,
-        [key, `lock:${key}:failures`],
+        [key, redisKeys.lockFailures(key)],
         [value, settings.RETRY_FAILURES_MAX, retry ? '1' : '0'],
       ),
     );

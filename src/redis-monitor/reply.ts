@@ -1,5 +1,6 @@
 import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
+import { topicNames } from '../core/wire/topics.js';
 
 /**
  * A reply could not be delivered to Kafka. The main loop leaves the job in Redis for a later pass and
@@ -25,9 +26,9 @@ export function replyTopics(settings: ReplySettings, message: Readonly<Record<st
   const topics: string[] = [];
   const appid = message.appid;
   if (settings.KAFKA_APPID_TOPICS && (typeof appid === 'string' || typeof appid === 'number')) {
-    topics.push(`${settings.KAFKA_TOPIC_PREFIX}.outbound_${appid}`);
+    topics.push(topicNames.outboundApp(settings.KAFKA_TOPIC_PREFIX, String(appid)));
   }
-  topics.push(`${settings.KAFKA_TOPIC_PREFIX}.outbound_firehose`);
+  topics.push(topicNames.outboundFirehose(settings.KAFKA_TOPIC_PREFIX));
   return topics;
 }
 

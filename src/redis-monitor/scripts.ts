@@ -1,5 +1,6 @@
 import { defineScript } from '../core/store/script.js';
 import type { RedisCall, Reply } from '../core/store/types.js';
+import { crawlRecord } from '../core/wire/crawl-fields.js';
 
 /**
  * The Redis Monitor's atomic operations (Lua files under ./lua) and their in-memory twins.
@@ -17,20 +18,9 @@ interface CrawlItem {
   meta?: unknown;
 }
 
-/** The crawl fields of a queue member: the member itself, or its `meta` object (serialized requests). */
+/** The crawl fields of a queue member (see crawlRecord: any `meta` table replaces the member, as in the Lua). */
 function crawlFields(raw: unknown): CrawlItem | undefined {
-  let item: unknown = raw;
-  if (typeof item === 'string') {
-    try {
-      item = JSON.parse(item);
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
-  // Like the Lua side, any `meta` table (even an array, which then matches nothing) replaces the item.
-  const meta = (item as CrawlItem).meta;
-  return typeof meta === 'object' && meta !== null ? meta : item;
+  return crawlRecord(raw, { anyMetaTable: true });
 }
 
 function literalMiss(raw: string, argv: string[], quoted: boolean): boolean {

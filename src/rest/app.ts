@@ -3,7 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { errorMessage } from '../core/errors.js';
 import { safePayload, type Logger } from '../core/logging/index.js';
 import type { RestSettings } from '../core/settings/index.js';
-import type { JsonObject } from '../kafka-monitor/validator.js';
+import type { JsonObject } from '../core/wire/validator.js';
 import { fail, failure, REST_MESSAGES, ok, type Answer } from './envelope.js';
 import { FeedValidator } from './feed-validator.js';
 import type { IndexBody } from './health.js';

@@ -1,6 +1,6 @@
 import { KAFKA_MONITOR_DEFAULTS } from '../core/settings/index.js';
-import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from '../kafka-monitor/plugins/index.js';
-import { SchemaValidator, type JsonObject } from '../kafka-monitor/validator.js';
+import { rankedApiSchemas } from '../core/wire/schemas.js';
+import { SchemaValidator, type JsonObject } from '../core/wire/validator.js';
 
 export type FeedValidation = { ok: true } | { ok: false; cause: string; schema: string };
 
@@ -10,16 +10,9 @@ interface NamedValidator {
   validator: SchemaValidator;
 }
 
-/** The Kafka Monitor's built-in plugins, in the rank order of its default PLUGINS. */
+/** The Kafka Monitor's built-in schemas, in the rank order of its default PLUGINS. */
 function builtInSchemas(): { name: string; schema: JsonObject }[] {
-  return Object.entries(KAFKA_MONITOR_DEFAULTS.PLUGINS)
-    .filter(([name]) => name in BUILT_IN_PLUGINS)
-    .sort(([, a], [, b]) => Number(a) - Number(b))
-    .map(([name]) => {
-      const exported = BUILT_IN_PLUGINS[name]!;
-      const plugin: KafkaMonitorPlugin = typeof exported === 'function' ? new exported() : exported;
-      return { name, schema: plugin.schema };
-    });
+  return rankedApiSchemas(KAFKA_MONITOR_DEFAULTS.PLUGINS);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Store } from '../core/store/index.js';
 import { defineScript } from '../core/store/index.js';
-import { SchemaValidator, type JsonObject } from '../kafka-monitor/validator.js';
+import { SchemaValidator, type JsonObject } from '../core/wire/validator.js';
 import { restPollKey } from './replies.js';
 
 /** The `/poll` request: the original's `rest/schemas/poll.json`. */

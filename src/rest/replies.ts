@@ -2,9 +2,10 @@ import type { BusMessage } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logging/index.js';
 import type { Store } from '../core/store/index.js';
+import { redisKeys } from '../core/wire/keys.js';
 
 /** The Redis key a reply nobody in this process waits for is kept under, for `/poll` on any node. */
-export const restPollKey = (uuid: string): string => `rest:poll:${uuid}`;
+export const restPollKey = (uuid: string): string => redisKeys.restPoll(uuid);
 
 export type FeedReply = Record<string, unknown>;
 

@@ -14,6 +14,8 @@ import { KafkaLink } from './kafka-link.js';
 import { RedisLink } from './redis-link.js';
 import { ReplyRouter } from './replies.js';
 import { registerDashboard } from './ui/routes.js';
+import { redisKeys } from '../core/wire/keys.js';
+import { topicNames } from '../core/wire/topics.js';
 
 export interface RestServiceOptions {
   settings: RestSettings;
@@ -31,7 +33,7 @@ export interface RestServiceOptions {
 }
 
 /** The heartbeat key the Redis Monitor's `rest` stats count. */
-export const restHeartbeatKey = (id: string): string => `stats:rest:self:${machineName()}:${id}`;
+export const restHeartbeatKey = (id: string): string => redisKeys.selfStats('rest', machineName(), id);
 
 /**
  * One REST node: the HTTP app, its Kafka and Redis connections (each made in the background and
@@ -74,7 +76,7 @@ export class RestService {
     });
     this.kafka = new KafkaLink({
       connect: options.connectBus,
-      replyTopic: `${settings.KAFKA_TOPIC_PREFIX}.outbound_firehose`,
+      replyTopic: topicNames.outboundFirehose(settings.KAFKA_TOPIC_PREFIX),
       onReplies: (messages) => this.replies.handle(messages),
       fromBeginning: settings.KAFKA_CONSUMER_AUTO_OFFSET_RESET === 'earliest',
       logger,

@@ -18,6 +18,7 @@ import {
   type StandaloneSettingsSource,
 } from './settings.js';
 import { registerStreamRoutes, StreamHub } from './streams.js';
+import { topicNames } from '../core/wire/topics.js';
 
 export interface StandaloneOptions extends StandaloneSettingsSource {
   /**
@@ -133,8 +134,8 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       // broker that forbids it may have them already).
       const topics = [
         settings['kafka-monitor'].KAFKA_INCOMING_TOPIC,
-        `${prefix}.crawled_firehose`,
-        `${restSettings.KAFKA_TOPIC_PREFIX}.outbound_firehose`,
+        topicNames.crawledFirehose(prefix),
+        topicNames.outboundFirehose(restSettings.KAFKA_TOPIC_PREFIX),
       ];
       await streamBus
         .createTopics(topics)
@@ -145,8 +146,8 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     const streams = new StreamHub(
       streamBus,
       {
-        crawled: `${prefix}.crawled_firehose`,
-        outbound: `${restSettings.KAFKA_TOPIC_PREFIX}.outbound_firehose`,
+        crawled: topicNames.crawledFirehose(prefix),
+        outbound: topicNames.outboundFirehose(restSettings.KAFKA_TOPIC_PREFIX),
       },
       restLogger,
     );

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logging/index.js';
 import type { Store } from '../../src/core/store/index.js';
 import { Frontier, type DomainThrottle, type FrontierOptions } from '../../src/crawler/frontier/frontier.js';
-import { decodeMember, encodeRequest, type QueuedRequest } from '../../src/crawler/frontier/request-codec.js';
+import { decodeMember, encodeRequest, type QueuedRequest } from '../../src/core/wire/request-codec.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = createLogger({ name: 'test', level: 'CRITICAL', destination: { write: () => true } });

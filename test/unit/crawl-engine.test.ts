@@ -3,7 +3,7 @@ import { MemoryStore } from '../../src/core/store/index.js';
 import { CrawlEngine } from '../../src/crawler/engine/engine.js';
 import type { FetchedPage, FetchInput, PageFetcher, PageParser } from '../../src/crawler/engine/ports.js';
 import { Frontier } from '../../src/crawler/frontier/frontier.js';
-import type { QueuedRequest } from '../../src/crawler/frontier/request-codec.js';
+import type { QueuedRequest } from '../../src/core/wire/request-codec.js';
 import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
 

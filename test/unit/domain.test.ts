@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCrawlUrl, registeredDomain, tldextractDomain } from '../../src/core/domain.js';
-import { domainOfQueue, frontierKeys } from '../../src/crawler/frontier/keys.js';
+import { domainOfQueue, redisKeys } from '../../src/core/wire/keys.js';
 import { queueDomain } from '../../src/redis-monitor/crawl/queues.js';
 import { KAFKA_MONITOR_DEFAULTS, CRAWLER_DEFAULTS } from '../../src/core/settings/index.js';
 
@@ -38,7 +38,7 @@ describe('registeredDomain', () => {
     for (const [url] of CASES)
       for (const style of ['normalized', 'tldextract'] as const) {
         const domain = registeredDomain(url, style)!;
-        const key = frontierKeys.queue('link', domain);
+        const key = redisKeys.queue('link', domain);
         expect(key.split(':')).toHaveLength(3);
         expect(domainOfQueue(key)).toBe(domain);
         expect(queueDomain(key)).toBe(domain);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SchemaValidator } from '../../src/kafka-monitor/validator.js';
-import { loadBuiltInSchema } from '../../src/kafka-monitor/plugins/schemas.js';
+import { SchemaValidator } from '../../src/core/wire/validator.js';
+import { loadBuiltInSchema } from '../../src/core/wire/schemas.js';
 
 const scraper = new SchemaValidator(loadBuiltInSchema('scraper_schema.json'));
 

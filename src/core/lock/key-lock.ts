@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/types.js';
 import { lockAcquire, lockRelease, lockRenew } from './scripts.js';
+import { redisKeys } from '../wire/keys.js';
 
 /**
  * A non-blocking per-key lock, `lock:<key>`, renewed while held and released only by its owner.
@@ -17,7 +18,7 @@ export class KeyLock {
     readonly key: string,
     private readonly expireSeconds: number,
   ) {
-    this.lockKey = `lock:${key}`;
+    this.lockKey = redisKeys.lock(key);
   }
 
   get isHeld(): boolean {
@@ -49,7 +50,9 @@ export class KeyLock {
     this.stopRenewing();
     if (!this.held) return false;
     this.held = false;
-    return (await this.store.run(lockRelease, [this.lockKey, `lock-signal:${this.key}`], [this.owner])) === 1;
+    return (
+      (await this.store.run(lockRelease, [this.lockKey, redisKeys.lockSignal(this.key)], [this.owner])) === 1
+    );
   }
 
   private stopRenewing(): void {

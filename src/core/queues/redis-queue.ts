@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js';
-import { assertEncoding, jsonEncoding, type Encoding } from './encoding.js';
+import { assertEncoding, jsonEncoding, type Encoding } from '../wire/queue-encoding.js';
 import { priorityPush } from './scripts.js';
 
 /** How a throttled queue pops this queue inside its Lua script. */

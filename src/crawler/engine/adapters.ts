@@ -1,6 +1,6 @@
 import type { Fetcher } from '../fetch/index.js';
 import { RecentMap } from '../frontier/recent-map.js';
-import type { QueuedRequest } from '../frontier/request-codec.js';
+import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import { requestFingerprint } from '../links/index.js';
 import type { CrawlItem } from '../pipeline/item.js';
 import { CrawlResponse, isItem, type CrawlRequest, type Spider } from '../spider/index.js';

@@ -4,7 +4,7 @@ import { ConnectionError, errorMessage } from '../../core/errors.js';
 import { isStoreUnavailable } from '../../core/store/index.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
-import type { QueuedRequest } from '../frontier/request-codec.js';
+import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
 import { failureItem } from './failure-item.js';
 import { definiteFailure } from './definite-failure.js';

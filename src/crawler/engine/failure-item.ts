@@ -1,4 +1,4 @@
-import type { QueuedRequest } from '../frontier/request-codec.js';
+import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
 
 /** Status codes for requests that never got a usable response, following the original's conventions. */

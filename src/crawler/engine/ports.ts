@@ -1,4 +1,4 @@
-import type { QueuedRequest } from '../frontier/request-codec.js';
+import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
 
 // What the engine needs from the fetcher and the spider, kept minimal so each side can be tested alone.

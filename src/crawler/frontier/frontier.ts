@@ -3,9 +3,9 @@ import { registeredDomain, type DomainKeyStyle } from '../../core/domain.js';
 import { backoffDelay, pause } from '../../core/backoff.js';
 import type { Logger } from '../../core/logging/index.js';
 import { isStoreUnavailable, type Store } from '../../core/store/index.js';
-import { domainOfQueue, frontierKeys as K } from './keys.js';
+import { domainOfQueue, redisKeys as K } from '../../core/wire/keys.js';
 import { RecentMap } from './recent-map.js';
-import { decodeMember, encodeRequest, type QueuedRequest } from './request-codec.js';
+import { decodeMember, encodeRequest, type QueuedRequest } from '../../core/wire/request-codec.js';
 import { enqueue, leaseAckMany, leasePop, leaseReturn } from './scripts.js';
 
 /** Throttle of one domain: `limit` leases per `window` seconds, cluster-wide. */
@@ -698,7 +698,7 @@ export class Frontier {
   }
 
   /**
-   * Follows the announcements of new queues (see frontierKeys.queueAnnounce): each announced queue of
+   * Follows the announcements of new queues (see redisKeys.queueAnnounce): each announced queue of
    * this spider becomes known and ready at once, and `onAnnounced` runs so an idle crawl loop can lease
    * without waiting for its next SCAN. Resolves to a function that stops following.
    */

@@ -9,7 +9,7 @@ import {
   throttleOpts,
   throttleRecord,
 } from '../../core/throttle/decide.js';
-import { crawlFields } from './crawl-fields.js';
+import { crawlFields } from '../../core/wire/crawl-fields.js';
 
 /** Redis's `redis.sha1hex` in Lua. */
 function sha1hex(text: string): string {

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type RE2 from 're2';
 import { BadInputError } from '../../core/errors.js';
 import { IGNORED_EXTENSIONS } from './ignored-extensions.js';
-import { compileUserPatterns } from './user-regex.js';
+import { compileUserPatterns } from '../../core/user-regex.js';
 
 /**
  * The link spider's filters, named after Scrapy's LxmlLinkExtractor arguments. A list may also be given as

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Store } from '../../core/store/index.js';
-import { frontierKeys as K } from '../frontier/keys.js';
+import { redisKeys as K } from '../../core/wire/keys.js';
 import { crawlFinished } from './scripts.js';
 
 /** Most members the finish check reads from one queue; a longer queue still has work for some crawl. */
@@ -143,7 +143,7 @@ export class CrawlWatch {
           K.leased(spiderid),
           `crawlqueues:${spiderid}:${crawl.appid}:${crawl.crawlid}`,
           K.crawlStats(spiderid, crawl.appid, crawl.crawlid),
-          `crawlfinished:${spiderid}:${crawl.appid}:${crawl.crawlid}`,
+          K.crawlFinished(spiderid, crawl.appid, crawl.crawlid),
         ],
         [crawl.appid, crawl.crawlid, mode, SCAN_LIMIT, SCAN_BUDGET, ttlSeconds, ...queues],
       );

@@ -1,15 +1,8 @@
 import type { Store } from '../../core/store/index.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 /** How many example URLs are kept per crawl and reason. */
 const EXAMPLES = 5;
-
-/** Redis keys of a crawl's failure summary, read by the dashboard. */
-export const failureKeys = {
-  counts: (spiderid: string, appid: string, crawlid: string) =>
-    `crawlfailures:${spiderid}:${appid}:${crawlid}`,
-  examples: (spiderid: string, appid: string, crawlid: string, reason: string) =>
-    `crawlfailures:${spiderid}:${appid}:${crawlid}:${reason}`,
-};
 
 /**
  * A per-crawl summary of failures for the dashboard: counts by reason (a hash) and the last few URLs per
@@ -49,8 +42,8 @@ export class FailureLog {
     this.pending = new Map();
     const pipe = this.store.pipeline();
     for (const { appid, crawlid, reason, urls, n } of batch.values()) {
-      const counts = failureKeys.counts(this.spiderid, appid, crawlid);
-      const examples = failureKeys.examples(this.spiderid, appid, crawlid, reason);
+      const counts = redisKeys.crawlFailures(this.spiderid, appid, crawlid);
+      const examples = redisKeys.crawlFailureExamples(this.spiderid, appid, crawlid, reason);
       pipe.call('HINCRBY', counts, reason, n);
       pipe.call('EXPIRE', counts, this.ttlSeconds);
       const now = Date.now();

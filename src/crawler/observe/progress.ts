@@ -1,7 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Store } from '../../core/store/index.js';
-import { frontierKeys as K } from '../frontier/keys.js';
+import { redisKeys as K } from '../../core/wire/keys.js';
 import type { CrawlWatch } from './crawl-watch.js';
 import { asRecord, type CrawlerMetrics, type Tally } from './metrics.js';
 

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logging/index.js';
 import type { CrawlItem } from './item.js';
 import { crawlMessage } from './message.js';
 import { fitsRequest, splitByBytes, tooLargeItem } from './message-size.js';
+import { topicNames } from '../../core/wire/topics.js';
 
 interface Pending {
   topic: string;
@@ -61,12 +62,12 @@ export class KafkaPipeline {
     const summary = logger.isEnabledFor('DEBUG') ? summarize() : undefined;
     const { value, outcome } = this.message(item);
     const bytes = Buffer.byteLength(value);
-    const firehose = `${topicPrefix}.crawled_firehose`;
+    const firehose = topicNames.crawledFirehose(topicPrefix);
     try {
       if (this.options.appidTopics) {
         await Promise.all([
           this.enqueue(firehose, value, bytes),
-          this.enqueue(`${topicPrefix}.crawled_${item.appid}`, value, bytes),
+          this.enqueue(topicNames.crawledApp(topicPrefix, item.appid), value, bytes),
         ]);
       } else {
         await this.enqueue(firehose, value, bytes);

@@ -1,4 +1,4 @@
-import type { JsonObject } from '../validator.js';
+import type { JsonObject } from '../../core/wire/validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
 import type { Transaction } from './plugin.js';
 
@@ -7,7 +7,7 @@ export class ActionHandler extends BuiltInPlugin {
   readonly name = 'ActionHandler';
 
   constructor() {
-    super('action_schema.json');
+    super('ActionHandler');
   }
 
   handle(request: JsonObject, tx: Transaction): undefined {

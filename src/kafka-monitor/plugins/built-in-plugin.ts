@@ -1,7 +1,7 @@
 import { safePayload } from '../../core/logging/index.js';
-import type { JsonObject } from '../validator.js';
+import type { JsonObject } from '../../core/wire/validator.js';
 import type { KafkaMonitorPlugin, PluginContext, Transaction } from './plugin.js';
-import { loadBuiltInSchema } from './schemas.js';
+import { apiSchema, type ApiSchemaName } from '../../core/wire/schemas.js';
 
 /** What the four built-in plugins share: a shipped schema, the context, and the "Added ..." log line. */
 export abstract class BuiltInPlugin implements KafkaMonitorPlugin {
@@ -9,8 +9,8 @@ export abstract class BuiltInPlugin implements KafkaMonitorPlugin {
   readonly schema: JsonObject;
   protected context!: PluginContext;
 
-  constructor(schemaFile: string) {
-    this.schema = loadBuiltInSchema(schemaFile);
+  constructor(schemaName: ApiSchemaName) {
+    this.schema = apiSchema(schemaName);
   }
 
   setup(context: PluginContext): void {

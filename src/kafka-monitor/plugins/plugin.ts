@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logging/index.js';
 import type { Arg, ScriptDef, Store } from '../../core/store/index.js';
-import type { JsonObject } from '../validator.js';
+import type { JsonObject } from '../../core/wire/validator.js';
 
 /** Writes a plugin wants, executed for a whole batch in one Redis round trip. */
 export interface Transaction {

@@ -2,8 +2,8 @@ import { registeredDomain, type DomainKeyStyle } from '../../core/domain.js';
 import { BadInputError } from '../../core/errors.js';
 import { SpiderTypeWatch } from '../../core/live-crawlers.js';
 import { priorityPush } from '../../core/queues/index.js';
-import { frontierKeys } from '../../crawler/frontier/keys.js';
-import type { JsonObject } from '../validator.js';
+import { redisKeys } from '../../core/wire/keys.js';
+import type { JsonObject } from '../../core/wire/validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
 import type { PluginContext, Transaction } from './plugin.js';
 
@@ -14,7 +14,7 @@ export class ScraperHandler extends BuiltInPlugin {
   private spiderWatch: SpiderTypeWatch | undefined;
 
   constructor() {
-    super('scraper_schema.json');
+    super('ScraperHandler');
   }
 
   override setup(context: PluginContext): void {
@@ -28,10 +28,15 @@ export class ScraperHandler extends BuiltInPlugin {
     const domain = registeredDomain(url, style);
     if (!domain) throw new BadInputError(`Cannot find a domain in url '${url}'`);
     const { spiderid, appid, crawlid, priority, expires } = request as Record<string, string | number>;
-    const queue = frontierKeys.queue(String(spiderid), domain);
+    const queue = redisKeys.queue(String(spiderid), domain);
     tx.run(priorityPush, [queue], [Number(priority), JSON.stringify(request)]);
-    tx.announce(frontierKeys.queueAnnounce(String(spiderid)), queue);
-    if (Number(expires) !== 0) tx.call('SET', `timeout:${spiderid}:${appid}:${crawlid}`, String(expires));
+    tx.announce(redisKeys.queueAnnounce(String(spiderid)), queue);
+    if (Number(expires) !== 0)
+      tx.call(
+        'SET',
+        redisKeys.crawlTimeout(String(spiderid), String(appid), String(crawlid)),
+        String(expires),
+      );
     this.logAdded(tx, 'Added crawl to Redis', request);
     tx.afterCommit(() => void this.spiderWatch?.check(String(spiderid), { appid, crawlid }));
     return undefined;

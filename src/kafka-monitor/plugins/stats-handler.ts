@@ -1,18 +1,19 @@
-import type { JsonObject } from '../validator.js';
+import type { JsonObject } from '../../core/wire/validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
 import type { Transaction } from './plugin.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 /** Stats requests → `statsrequest:<stats>:<appid>` = uuid, for the Redis Monitor. */
 export class StatsHandler extends BuiltInPlugin {
   readonly name = 'StatsHandler';
 
   constructor() {
-    super('stats_schema.json');
+    super('StatsHandler');
   }
 
   handle(request: JsonObject, tx: Transaction): undefined {
     const { stats, appid, uuid } = request as Record<string, string>;
-    tx.call('SET', `statsrequest:${stats}:${appid}`, String(uuid));
+    tx.call('SET', redisKeys.statsRequest(String(stats), String(appid)), String(uuid));
     this.logAdded(tx, 'Added stat request to Redis', request);
     return undefined;
   }

@@ -1,14 +1,15 @@
 import { BadInputError } from '../../core/errors.js';
-import type { JsonObject } from '../validator.js';
+import type { JsonObject } from '../../core/wire/validator.js';
 import { BuiltInPlugin } from './built-in-plugin.js';
 import type { Transaction } from './plugin.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 /** Domain config changes → `zk:<action>:<domain>:<appid>` = JSON, for the Redis Monitor. */
 export class ZookeeperHandler extends BuiltInPlugin {
   readonly name = 'ZookeeperHandler';
 
   constructor() {
-    super('zookeeper_schema.json');
+    super('ZookeeperHandler');
   }
 
   handle(request: JsonObject, tx: Transaction): undefined {
@@ -19,7 +20,11 @@ export class ZookeeperHandler extends BuiltInPlugin {
       if (!hits || !window) throw new BadInputError("'hits' and 'window' not set for domain update");
       Object.assign(value, { hits, scale, window });
     }
-    tx.call('SET', `zk:${action}:${domain}:${appid}`, withFloatScale(JSON.stringify(value), value.scale));
+    tx.call(
+      'SET',
+      redisKeys.zookeeperRequest(String(action), String(domain), String(appid)),
+      withFloatScale(JSON.stringify(value), value.scale),
+    );
     this.logAdded(tx, 'Added zookeeper action to Redis', request);
     return undefined;
   }

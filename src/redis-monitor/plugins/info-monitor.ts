@@ -1,6 +1,7 @@
 import { liveCrawlerCount } from '../../core/live-crawlers.js';
 import { CrawlQueues, type CrawlTally, type PriorityTally } from '../crawl/queues.js';
 import { KafkaBaseMonitor, logDict, type RedisMonitorContext } from '../plugin.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 /** Per-crawl accounting written by the crawlers: `crawlstats:<spiderid>:<appid>:<crawlid>`. */
 export interface CrawlStats {
@@ -74,7 +75,7 @@ export class InfoMonitor extends KafkaBaseMonitor {
   ): Promise<(CrawlStats | undefined)[]> {
     return Promise.all(
       crawlids.map(async (cid) =>
-        crawlStatsOf(await this.store.hgetall(`crawlstats:${spiderid}:${appid}:${cid}`).catch(() => ({}))),
+        crawlStatsOf(await this.store.hgetall(redisKeys.crawlStats(spiderid, appid, cid)).catch(() => ({}))),
       ),
     );
   }
@@ -87,7 +88,7 @@ export class InfoMonitor extends KafkaBaseMonitor {
   ): Promise<void> {
     const [tallies, expires, [stats]] = await Promise.all([
       this.queues.tally(spiderid, appid, crawlid),
-      this.store.get(`timeout:${spiderid}:${appid}:${crawlid}`),
+      this.store.get(redisKeys.crawlTimeout(spiderid, appid, crawlid)),
       this.crawlStats(spiderid, appid, [crawlid]),
     ]);
     const tally: CrawlTally | undefined = tallies.get(crawlid);

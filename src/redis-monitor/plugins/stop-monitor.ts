@@ -1,6 +1,7 @@
 import { CrawlQueues } from '../crawl/queues.js';
 import { KafkaBaseMonitor, logDict, type RedisMonitorContext } from '../plugin.js';
 import { DeliveryError } from '../reply.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 /** Replies whose delivery failed, per job (key and value), kept for the retry. */
 const MAX_UNSENT = 1000;
@@ -45,7 +46,7 @@ export class StopMonitor extends KafkaBaseMonitor {
       uuid: value,
       server_time: this.serverTime(),
     }));
-    await this.store.del(`timeout:${spiderid}:${appid}:${crawlid}`);
+    await this.store.del(redisKeys.crawlTimeout(spiderid, appid, crawlid));
     this.logger.info('Sent stop ack to kafka', { ...extras, success: true });
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/logging/index.js';
 import type { Store } from '../../core/store/index.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 type Json = Record<string, unknown>;
 type Windows = Record<string, number>;
@@ -58,7 +59,7 @@ export class ClusterStats {
    */
   async componentStats(name: string): Promise<Json> {
     const out: Json = {};
-    const keys = await scanAll(this.store, `stats:${name}:*`);
+    const keys = await scanAll(this.store, redisKeys.statsPattern(name));
     const counted: { key: string; main: string; end: string }[] = [];
     for (const key of keys) {
       const parts = key.split(':');

@@ -1,8 +1,8 @@
 import { parse as parseYaml } from 'yaml';
 import type { Store } from '../../core/store/index.js';
 import { DOMAIN_CONFIG_KEY } from '../../crawler/observe/domain-config-copy.js';
-import { failureKeys } from '../../crawler/observe/failure-log.js';
 import { crawlFinished } from '../../crawler/observe/scripts.js';
+import { redisKeys } from '../../core/wire/keys.js';
 
 /** SCAN COUNT hint for every walk of the keyspace: bounded work per call, never KEYS. */
 const SCAN_COUNT = 1000;
@@ -197,8 +197,8 @@ export class DashboardData {
     const pipe = store.pipeline();
     for (const c of recent) {
       pipe.call('HGETALL', c.key);
-      pipe.call('EXISTS', `crawlfinished:${c.spiderid}:${c.appid}:${c.crawlid}`);
-      pipe.call('HGETALL', failureKeys.counts(c.spiderid, c.appid, c.crawlid));
+      pipe.call('EXISTS', redisKeys.crawlFinished(c.spiderid, c.appid, c.crawlid));
+      pipe.call('HGETALL', redisKeys.crawlFailures(c.spiderid, c.appid, c.crawlid));
     }
     const replies = await pipe.exec();
     const rows: CrawlRow[] = recent.map((c, i) => {
@@ -223,7 +223,7 @@ export class DashboardData {
       for (const failure of row.failures) {
         detail.call(
           'ZREVRANGE',
-          failureKeys.examples(row.spiderid, row.appid, row.crawlid, failure.reason),
+          redisKeys.crawlFailureExamples(row.spiderid, row.appid, row.crawlid, failure.reason),
           0,
           4,
         );
@@ -234,8 +234,8 @@ export class DashboardData {
           [
             `${row.spiderid}:leased`,
             `crawlqueues:${row.spiderid}:${row.appid}:${row.crawlid}`,
-            `crawlstats:${row.spiderid}:${row.appid}:${row.crawlid}`,
-            `crawlfinished:${row.spiderid}:${row.appid}:${row.crawlid}`,
+            redisKeys.crawlStats(row.spiderid, row.appid, row.crawlid),
+            redisKeys.crawlFinished(row.spiderid, row.appid, row.crawlid),
           ],
           [row.appid, row.crawlid, 'check', PENDING_SCAN_LIMIT, PENDING_SCAN_BUDGET, 1],
         );

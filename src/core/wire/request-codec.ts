@@ -1,4 +1,4 @@
-import { parseCrawlUrl } from '../../core/domain.js';
+import { parseCrawlUrl } from '../domain.js';
 
 /** A request as the crawler handles it between the queue, the fetcher and the spider. */
 export interface QueuedRequest {

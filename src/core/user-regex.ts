@@ -1,5 +1,5 @@
 import RE2 from 're2';
-import { BadInputError, errorMessage } from '../../core/errors.js';
+import { BadInputError, errorMessage } from './errors.js';
 
 /**
  * A crawl's allow_regex or deny_regex that cannot be used. Shaped as a fetch problem that is not retryable

@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { fieldMessage, HTTP_URL_FORMAT, isHttpUrl } from './field-errors.js';
-import { compileUserPatterns } from '../crawler/links/user-regex.js';
-import { errorMessage } from '../core/errors.js';
+import { compileUserPatterns } from '../user-regex.js';
+import { errorMessage } from '../errors.js';
 
 export type JsonObject = Record<string, unknown>;
 
