@@ -1,8 +1,57 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const COMPONENTS = ['crawler', 'kafka-monitor', 'redis-monitor', 'rest', 'testweb'];
+
+/** A no-restricted-imports rule refusing relative imports of the named top folders of src/. */
+function refuse(folders, why) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      { patterns: [{ regex: `^\\.{1,2}/(.*/)?(${folders.join('|')})/`, message: why }] },
+    ],
+  };
+}
+
+function layers() {
+  return [
+    {
+      files: ['src/core/**/*.ts'],
+      rules: refuse(
+        [...COMPONENTS, 'standalone', 'cli'],
+        'src/core is the bottom layer: it imports no component and no CLI.',
+      ),
+    },
+    ...COMPONENTS.map((component) => ({
+      files: [`src/${component}/**/*.ts`],
+      rules: refuse(
+        [...COMPONENTS.filter((c) => c !== component), 'standalone', 'cli'],
+        'A component imports only src/core: shared pieces move down into core; command registration lives in src/cli.',
+      ),
+    })),
+    {
+      files: ['src/standalone/**/*.ts', 'src/index.ts'],
+      rules: refuse(
+        ['cli'],
+        'Only src/cli registers commands; the standalone mode and the package entry do not import it.',
+      ),
+    },
+  ];
+}
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', '.cache/**', '.services/**', 'bin/**', 'scripts/*.mjs', 'src/rest/ui/static/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-check/**',
+      'node_modules/**',
+      '.cache/**',
+      '.services/**',
+      'bin/**',
+      'scripts/*.mjs',
+      'src/rest/ui/static/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -13,7 +62,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -24,5 +76,8 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The layering rule (docs/architecture.md): the core imports no component, a component imports no other
+  // component and no CLI, the standalone mode and the package entry import no CLI. Zero exceptions.
+  ...layers(),
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -64,3 +64,37 @@ export function untilStopped(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', onSignal);
   });
 }
+
+/** Registers something a component command opened, to be closed when the command ends. */
+export type Own = <T>(value: T, close: (value: T) => unknown) => T;
+
+/**
+ * Runs a long-lived component command: `start` opens what it needs, registering each piece with `own`,
+ * then the command waits for a stop signal. Everything owned is closed in reverse order whatever happens,
+ * also when an opener or the start itself fails, so a failed start leaks no Redis or Kafka connection
+ * (the process would otherwise linger on their sockets).
+ */
+export async function runComponent(
+  logger: Logger,
+  start: (own: Own) => Promise<void>,
+  stopped: () => Promise<unknown> = untilStopped,
+): Promise<void> {
+  const closers: (() => unknown)[] = [];
+  const own: Own = (value, close) => {
+    closers.push(() => close(value));
+    return value;
+  };
+  try {
+    await start(own);
+    await stopped();
+  } finally {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warning('Failed to close a connection while stopping', { error: String(err) });
+      }
+    }
+    logger.close();
+  }
+}

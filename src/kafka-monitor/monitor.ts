@@ -8,7 +8,7 @@ import type { KafkaMonitorSettings } from '../core/settings/index.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
 import { KafkaMonitorMetrics } from './metrics.js';
-import { FeedValidator } from '../rest/feed-validator.js';
+import { FeedValidator } from '../core/wire/feed-validator.js';
 import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
 import { BatchTransaction } from './transaction.js';
 import { SchemaValidator, type JsonObject } from '../core/wire/validator.js';

@@ -36,4 +36,3 @@ export {
 } from './zookeeper/domain-config.js';
 export { dumpPyYaml, pyFloat, type PyYamlValue } from './zookeeper/pyyaml.js';
 export { LazyBus } from './lazy-bus.js';
-export { registerRedisMonitorCommand } from './cli.js';

@@ -5,7 +5,7 @@ import { safePayload, type Logger } from '../core/logging/index.js';
 import type { RestSettings } from '../core/settings/index.js';
 import type { JsonObject } from '../core/wire/validator.js';
 import { fail, failure, REST_MESSAGES, ok, type Answer } from './envelope.js';
-import { FeedValidator } from './feed-validator.js';
+import { FeedValidator } from '../core/wire/feed-validator.js';
 import type { IndexBody } from './health.js';
 import type { KafkaLink } from './kafka-link.js';
 import { pollValidator, takePoll } from './poll.js';

@@ -1,8 +1,7 @@
 export { buildRestApp, type RestAppDeps } from './app.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-export { registerRestCommand } from './cli.js';
 export { failure, REST_MESSAGES, success, type Envelope, type ErrorBody } from './envelope.js';
-export { FeedValidator, type FeedValidation } from './feed-validator.js';
+export { FeedValidator, type FeedValidation } from '../core/wire/feed-validator.js';
 export { indexBody, nodeHealth, type IndexBody, type NodeHealth } from './health.js';
 export { KafkaLink, type KafkaLinkOptions } from './kafka-link.js';
 export { POLL_SCHEMA, takePoll } from './poll.js';

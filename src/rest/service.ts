@@ -8,7 +8,7 @@ import type { RestSettings } from '../core/settings/index.js';
 import type { Store } from '../core/store/index.js';
 import { buildRestApp } from './app.js';
 import type { BackoffOptions } from './backoff.js';
-import { FeedValidator } from './feed-validator.js';
+import { FeedValidator } from '../core/wire/feed-validator.js';
 import { indexBody, type IndexBody } from './health.js';
 import { KafkaLink } from './kafka-link.js';
 import { RedisLink } from './redis-link.js';

@@ -5,7 +5,6 @@ export {
   type StandaloneOptions,
 } from './cluster.js';
 export { DEMO_THROTTLE, runDemo, type DemoOptions } from './demo.js';
-export { registerDemoCommand, registerStandaloneCommand } from './cli.js';
 export {
   BACKEND_SETTINGS,
   resolveStandaloneSettings,
@@ -22,4 +21,3 @@ export {
   type CrawlSummary,
 } from './crawl.js';
 export { CrawlOutput, formatOf, OUTPUT_FORMATS, type OutputFormat } from './crawl-output.js';
-export { registerCrawlCommand, registerTestwebCommand } from './crawl-cli.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/store/index.js';
-import { crawlFinished } from '../../src/crawler/observe/scripts.js';
+import { crawlFinished } from '../../src/core/crawl-status/scripts.js';
 import { DashboardData } from '../../src/rest/ui/data.js';
 
 /**

@@ -19,11 +19,11 @@ import {
   exists,
   getData,
   pushConfig,
-  registerZookeeperCommands,
   setData,
   type ZookeeperClient,
   type ZookeeperWatcherOptions,
 } from '../../src/core/zookeeper/index.js';
+import { registerZookeeperCommands } from '../../src/cli/commands/zookeeper.js';
 import { canControl, restartZookeeper, servicesEnv } from '../support/services.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

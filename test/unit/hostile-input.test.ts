@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REDACTED, safePayload } from '../../src/core/logging/index.js';
-import { FeedValidator } from '../../src/rest/feed-validator.js';
+import { FeedValidator } from '../../src/core/wire/feed-validator.js';
 import { jsonDepth, MAX_REQUEST_DEPTH } from '../../src/core/wire/validator.js';
 
 const crawl = { url: 'http://example.com/', appid: 'testapp', crawlid: 'crawl1' };

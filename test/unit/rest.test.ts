@@ -21,13 +21,8 @@ import {
   type ScriptDef,
   type Store,
 } from '../../src/core/store/index.js';
-import {
-  buildRestApp,
-  REST_MESSAGES,
-  registerRestCommand,
-  ReplyRouter,
-  RestService,
-} from '../../src/rest/index.js';
+import { buildRestApp, REST_MESSAGES, ReplyRouter, RestService } from '../../src/rest/index.js';
+import { registerRestCommand } from '../../src/cli/commands/rest.js';
 import { captureLogger, waitFor, type CapturedLog } from '../support/capture-logger.js';
 
 type Json = Record<string, unknown>;

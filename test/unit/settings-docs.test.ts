@@ -24,10 +24,10 @@ const HEADINGS: Record<Component, string> = {
 };
 /** Where each component's code lives; src/core serves every component. */
 const CODE_DIRS: Record<Component, string[]> = {
-  'kafka-monitor': ['src/kafka-monitor'],
-  crawler: ['src/crawler'],
-  'redis-monitor': ['src/redis-monitor'],
-  rest: ['src/rest'],
+  'kafka-monitor': ['src/kafka-monitor', 'src/cli/commands/kafka-monitor.ts'],
+  crawler: ['src/crawler', 'src/cli/commands/crawler.ts'],
+  'redis-monitor': ['src/redis-monitor', 'src/cli/commands/redis-monitor.ts'],
+  rest: ['src/rest', 'src/cli/commands/rest.ts'],
 };
 const SHARED_DIRS = ['src/core'];
 const NOT_USED = /\*\*Not used\*\*/;
@@ -54,6 +54,7 @@ function docRows(markdown: string, component: Component): Row[] {
 }
 
 function sourceFiles(dir: string): string[] {
+  if (dir.endsWith('.ts')) return [dir];
   const out: string[] = [];
   for (const name of readdirSync(join(ROOT, dir))) {
     const path = join(dir, name);

@@ -5,12 +5,8 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadInputError, ConnectionError } from '../../src/core/errors.js';
-import {
-  ZookeeperWatcher,
-  connectZookeeper,
-  pushConfig,
-  registerZookeeperCommands,
-} from '../../src/core/zookeeper/index.js';
+import { ZookeeperWatcher, connectZookeeper, pushConfig } from '../../src/core/zookeeper/index.js';
+import { registerZookeeperCommands } from '../../src/cli/commands/zookeeper.js';
 
 async function closedPort(): Promise<number> {
   const server = createServer();

@@ -57,6 +57,9 @@ export const redisKeys = {
     `crawlfinished:${spiderid}:${appid}:${crawlid}`,
   /** The list a lock's owner pushes to on release, so a waiter wakes at once. */
   lockSignal: (key: string) => `lock-signal:${key}`,
+  /** The crawlers' copy of the ZooKeeper domain config for the dashboard, and when it was written. */
+  domainConfigCopy: 'sc:domain-config',
+  domainConfigCopyAt: 'sc:domain-config:at',
   /** Glob of every stats key of one component (`stats:kafka-monitor:*`). */
   statsPattern: (component: string) => `stats:${component}:*`,
 };

@@ -7,7 +7,6 @@ export {
   type PushConfigOptions,
   type PushConfigResult,
 } from './pusher.js';
-export { registerZookeeperCommands } from './cli.js';
 export {
   MAX_NODE_BYTES,
   closeZookeeper,

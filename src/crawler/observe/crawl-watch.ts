@@ -2,7 +2,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Store } from '../../core/store/index.js';
 import { redisKeys as K } from '../../core/wire/keys.js';
-import { crawlFinished } from './scripts.js';
+import { crawlFinished } from '../../core/crawl-status/scripts.js';
 
 /** Most members the finish check reads from one queue; a longer queue still has work for some crawl. */
 const SCAN_LIMIT = 1000;

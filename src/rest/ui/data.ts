@@ -1,7 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Store } from '../../core/store/index.js';
-import { DOMAIN_CONFIG_KEY } from '../../crawler/observe/domain-config-copy.js';
-import { crawlFinished } from '../../crawler/observe/scripts.js';
+import { crawlFinished } from '../../core/crawl-status/scripts.js';
 import { redisKeys } from '../../core/wire/keys.js';
 
 /** SCAN COUNT hint for every walk of the keyspace: bounded work per call, never KEYS. */
@@ -300,7 +299,7 @@ export class DashboardData {
   }> {
     return this.cached('config', 2000, async () => {
       const store = this.need();
-      const [text, at] = await store.mget([DOMAIN_CONFIG_KEY, `${DOMAIN_CONFIG_KEY}:at`]);
+      const [text, at] = await store.mget([redisKeys.domainConfigCopy, redisKeys.domainConfigCopyAt]);
       type ConfigDoc = {
         domains?: Record<string, { window?: number; hits?: number; scale?: number }>;
         blacklist?: unknown;

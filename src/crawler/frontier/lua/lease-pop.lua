@@ -24,7 +24,7 @@
 --   throttled / moderated   value = seconds until a lease may be allowed (-1 = never)
 --   dropped   counts requests of stopped or expired crawls removed from the head of the queue
 --- @include "../../../core/throttle/lua/throttle-decide.lua"
---- @include "crawl-fields.lua"
+--- @include "../../../core/wire/lua/crawl-fields.lua"
 local now = throttle_now()
 local now_text = string.format('%.6f', now)
 local opts = throttle_opts(1)

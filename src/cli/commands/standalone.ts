@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { addCommonOptions, settingsFlags, type CommonOptions } from '../cli/common-options.js';
-import { untilStopped } from '../cli/runtime.js';
-import { settingsWarnings } from '../cli/unknown-settings.js';
-import { BadInputError } from '../core/errors.js';
-import { startStandalone } from './cluster.js';
-import { runDemo } from './demo.js';
+import { addCommonOptions, settingsFlags, type CommonOptions } from '../common-options.js';
+import { untilStopped } from '../runtime.js';
+import { settingsWarnings } from '../unknown-settings.js';
+import { BadInputError } from '../../core/errors.js';
+import { startStandalone } from '../../standalone/cluster.js';
+import { runDemo } from '../../standalone/demo.js';
 
 interface StandaloneCommandOptions extends CommonOptions {
   output?: string;

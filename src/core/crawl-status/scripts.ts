@@ -1,6 +1,6 @@
-import { defineScript } from '../../core/store/script.js';
-import type { Reply } from '../../core/store/types.js';
-import { crawlFields } from '../../core/wire/crawl-fields.js';
+import { defineScript } from '../store/script.js';
+import type { Reply } from '../store/types.js';
+import { crawlFields } from '../wire/crawl-fields.js';
 
 /** Twin of lua/crawl-finished.lua (see its header for KEYS and ARGV). */
 export const crawlFinished = defineScript({

@@ -14,7 +14,7 @@
 -- ARGV[7..] queue keys to add to the crawl's queue set
 -- Returns {'recorded'}, {'announced'} (marker already set), {'unknown'}, {'pending', n},
 -- {'idle'} (mode check, nothing pending), or {'finished', field, value, ...} (the accounting hash).
---- @include "../../frontier/lua/crawl-fields.lua"
+--- @include "../../wire/lua/crawl-fields.lua"
 local appid, crawlid, mode = ARGV[1], ARGV[2], ARGV[3]
 local ttl = tonumber(ARGV[6])
 if #ARGV >= 7 then

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
-import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
-import { Crawler } from './crawler.js';
-import { resolveSpider } from './spider/index.js';
+import { addCommonOptions, type CommonOptions } from '../common-options.js';
+import { openBus, openRuntime, openStore, runComponent } from '../runtime.js';
+import { Crawler } from '../../crawler/crawler.js';
+import { resolveSpider } from '../../crawler/spider/index.js';
 
 interface CrawlerCommandOptions extends CommonOptions {
   spider: string;
@@ -19,15 +19,13 @@ export function registerCrawlerCommand(program: Command): void {
       .option('--grace-seconds <seconds>', 'on SIGTERM, how long requests in flight may finish', '10'),
   ).action(async (options: CrawlerCommandOptions) => {
     const { settings, logger } = await openRuntime('crawler', options);
-    const spider = await resolveSpider(options.spider);
-    const store = await openStore(settings, `crawler-${spider.spiderName}`, logger);
-    const bus = await openBus(settings, `crawler-${spider.spiderName}`);
-    const crawler = new Crawler({ settings, store, bus, logger, spider });
-    await crawler.start();
-    await untilStopped();
-    await crawler.stop(Number(options.graceSeconds));
-    await bus.close();
-    await store.close();
-    logger.close();
+    await runComponent(logger, async (own) => {
+      const spider = await resolveSpider(options.spider);
+      const store = own(await openStore(settings, `crawler-${spider.spiderName}`, logger), (s) => s.close());
+      const bus = own(await openBus(settings, `crawler-${spider.spiderName}`), (b) => b.close());
+      const crawler = new Crawler({ settings, store, bus, logger, spider });
+      own(crawler, (c) => c.stop(Number(options.graceSeconds)));
+      await crawler.start();
+    });
   });
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
-import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
-import { ConnectionError, errorMessage } from '../core/errors.js';
-import type { Store } from '../core/store/index.js';
-import { LazyBus } from './lazy-bus.js';
-import { RedisMonitor } from './monitor.js';
+import { addCommonOptions, type CommonOptions } from '../common-options.js';
+import { openBus, openRuntime, openStore, untilStopped } from '../runtime.js';
+import { ConnectionError, errorMessage } from '../../core/errors.js';
+import type { Store } from '../../core/store/index.js';
+import { LazyBus } from '../../redis-monitor/lazy-bus.js';
+import { RedisMonitor } from '../../redis-monitor/monitor.js';
 
 /** `scrapy-cluster redis-monitor [-s SETTINGS] [--log-*]` (the original's redis_monitor.py). */
 export function registerRedisMonitorCommand(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { errorMessage } from '../errors.js';
-import { DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH, pushConfig } from './pusher.js';
+import { errorMessage } from '../../core/errors.js';
+import { DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH, pushConfig } from '../../core/zookeeper/pusher.js';
 
 interface PushCliOptions {
   file?: string;

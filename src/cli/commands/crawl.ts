@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addCommonOptions, settingsFlags, type CommonOptions } from '../cli/common-options.js';
-import { untilStopped } from '../cli/runtime.js';
-import { settingsWarnings } from '../cli/unknown-settings.js';
-import { BadInputError } from '../core/errors.js';
-import { createLogger } from '../core/logging/index.js';
-import { startTestWeb } from '../testweb/index.js';
-import { crawl, type CrawlProgress, type CrawlSummary } from './crawl.js';
-import { CrawlOutput, formatOf } from './crawl-output.js';
+import { addCommonOptions, settingsFlags, type CommonOptions } from '../common-options.js';
+import { untilStopped } from '../runtime.js';
+import { settingsWarnings } from '../unknown-settings.js';
+import { BadInputError } from '../../core/errors.js';
+import { createLogger } from '../../core/logging/index.js';
+import { startTestWeb } from '../../testweb/index.js';
+import { crawl, type CrawlProgress, type CrawlSummary } from '../../standalone/crawl.js';
+import { CrawlOutput, formatOf } from '../../standalone/crawl-output.js';
 
 interface CrawlCommandOptions extends CommonOptions {
   maxdepth: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
-import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
-import { RestService } from './service.js';
+import { addCommonOptions, type CommonOptions } from '../common-options.js';
+import { openBus, openRuntime, openStore, untilStopped } from '../runtime.js';
+import { RestService } from '../../rest/service.js';
 
 /** `scrapy-cluster rest` (the original's rest_service.py). */
 export function registerRestCommand(program: Command): void {

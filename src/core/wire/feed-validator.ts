@@ -1,6 +1,6 @@
-import { KAFKA_MONITOR_DEFAULTS } from '../core/settings/index.js';
-import { rankedApiSchemas } from '../core/wire/schemas.js';
-import { SchemaValidator, type JsonObject } from '../core/wire/validator.js';
+import { KAFKA_MONITOR_DEFAULTS } from '../settings/index.js';
+import { rankedApiSchemas } from './schemas.js';
+import { SchemaValidator, type JsonObject } from './validator.js';
 
 export type FeedValidation = { ok: true } | { ok: false; cause: string; schema: string };
 

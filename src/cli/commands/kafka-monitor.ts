@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
-import { addCommonOptions, type CommonOptions } from '../cli/common-options.js';
-import { openBus, openRuntime, openStore, untilStopped } from '../cli/runtime.js';
-import { createLogger } from '../core/logging/index.js';
-import { loadSettings, logOptionsFromSettings } from '../core/settings/index.js';
-import { loadPlugins } from '../core/plugins.js';
-import { FeedValidator } from '../rest/feed-validator.js';
-import { feedJson } from './feed.js';
-import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from './plugins/index.js';
-import { dumpTopic, listTopics } from './kafkadump.js';
-import { KafkaMonitor } from './monitor.js';
+import { addCommonOptions, type CommonOptions } from '../common-options.js';
+import { openBus, openRuntime, openStore, runComponent, untilStopped } from '../runtime.js';
+import { createLogger } from '../../core/logging/index.js';
+import { loadSettings, logOptionsFromSettings } from '../../core/settings/index.js';
+import { loadPlugins } from '../../core/plugins.js';
+import { FeedValidator } from '../../core/wire/feed-validator.js';
+import { feedJson } from '../../kafka-monitor/feed.js';
+import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from '../../kafka-monitor/plugins/index.js';
+import { dumpTopic, listTopics } from '../../kafka-monitor/kafkadump.js';
+import { KafkaMonitor } from '../../kafka-monitor/monitor.js';
 
 /** `scrapy-cluster kafka-monitor run|feed` (the original's kafka_monitor.py). */
 export function registerKafkaMonitorCommands(program: Command): void {
@@ -19,15 +19,15 @@ export function registerKafkaMonitorCommands(program: Command): void {
   addCommonOptions(km.command('run').description('consume the incoming topic continuously')).action(
     async (options: CommonOptions) => {
       const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
-      const store = await openStore(settings, 'kafka-monitor', logger);
-      const bus = await openBus(settings, 'kafka-monitor');
-      const monitor = await KafkaMonitor.create({ settings, store, bus, logger, pluginDir: baseDir });
-      await monitor.start();
-      await untilStopped();
-      await monitor.close();
-      await bus.close();
-      await store.close();
-      logger.close();
+      await runComponent(logger, async (own) => {
+        const store = own(await openStore(settings, 'kafka-monitor', logger), (s) => s.close());
+        const bus = own(await openBus(settings, 'kafka-monitor'), (b) => b.close());
+        const monitor = own(
+          await KafkaMonitor.create({ settings, store, bus, logger, pluginDir: baseDir }),
+          (m) => m.close(),
+        );
+        await monitor.start();
+      });
     },
   );
 
