@@ -5,9 +5,7 @@ import { untilStopped } from '../runtime.js';
 import { settingsWarnings } from '../unknown-settings.js';
 import { BadInputError } from '../../core/errors.js';
 import { createLogger } from '../../core/logging/index.js';
-import { startTestWeb } from '../../testweb/index.js';
-import { crawl, type CrawlProgress, type CrawlSummary } from '../../standalone/crawl.js';
-import { CrawlOutput, formatOf } from '../../standalone/crawl-output.js';
+import type { CrawlProgress, CrawlSummary } from '../../standalone/crawl.js';
 
 interface CrawlCommandOptions extends CommonOptions {
   maxdepth: string;
@@ -74,6 +72,8 @@ export function registerCrawlCommand(program: Command): void {
       .option('--no-progress', 'no progress bar, even on a terminal')
       .option('--idle-timeout <seconds>', 'give up when nothing happened for this long', '300'),
   ).action(async (urls: string[], options: CrawlCommandOptions) => {
+    const { crawl } = await import('../../standalone/crawl.js');
+    const { CrawlOutput, formatOf } = await import('../../standalone/crawl-output.js');
     const maxDepth = wholeNumber(options.maxdepth, '--maxdepth');
     const idleTimeoutSeconds = wholeNumber(options.idleTimeout, '--idle-timeout', 1);
     const format = formatOf(options.output ?? '', options.format);
@@ -155,6 +155,7 @@ export function registerTestwebCommand(program: Command): void {
     .option('-p, --port <port>', 'port (default: a free one)', '0')
     .option('--latency <ms>', 'delay before every page', '0')
     .action(async (options: TestwebCommandOptions) => {
+      const { startTestWeb } = await import('../../testweb/index.js');
       const domains = wholeNumber(options.domains, '--domains', 1);
       const pagesPerDomain = wholeNumber(options.pages, '--pages', 1);
       const port = wholeNumber(options.port, '--port');

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { addCommonOptions, type CommonOptions } from '../common-options.js';
 import { openBus, openRuntime, openStore, runComponent } from '../runtime.js';
-import { Crawler } from '../../crawler/crawler.js';
-import { resolveSpider } from '../../crawler/spider/index.js';
 
 interface CrawlerCommandOptions extends CommonOptions {
   spider: string;
@@ -18,6 +16,8 @@ export function registerCrawlerCommand(program: Command): void {
       .option('--spider <name-or-file>', 'spider type (link, wandering) or a spider file (.js/.mjs)', 'link')
       .option('--grace-seconds <seconds>', 'on SIGTERM, how long requests in flight may finish', '10'),
   ).action(async (options: CrawlerCommandOptions) => {
+    const { Crawler } = await import('../../crawler/crawler.js');
+    const { resolveSpider } = await import('../../crawler/spider/index.js');
     const { settings, logger } = await openRuntime('crawler', options);
     await runComponent(logger, async (own) => {
       const spider = await resolveSpider(options.spider);

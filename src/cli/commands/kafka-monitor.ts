@@ -4,11 +4,7 @@ import { openBus, openRuntime, openStore, runComponent, untilStopped } from '../
 import { createLogger } from '../../core/logging/index.js';
 import { loadSettings, logOptionsFromSettings } from '../../core/settings/index.js';
 import { loadPlugins } from '../../core/plugins.js';
-import { FeedValidator } from '../../core/wire/feed-validator.js';
-import { feedJson } from '../../kafka-monitor/feed.js';
-import { BUILT_IN_PLUGINS, type KafkaMonitorPlugin } from '../../kafka-monitor/plugins/index.js';
-import { dumpTopic, listTopics } from '../../kafka-monitor/kafkadump.js';
-import { KafkaMonitor } from '../../kafka-monitor/monitor.js';
+import type { KafkaMonitorPlugin } from '../../kafka-monitor/plugins/index.js';
 
 /** `scrapy-cluster kafka-monitor run|feed` (the original's kafka_monitor.py). */
 export function registerKafkaMonitorCommands(program: Command): void {
@@ -18,6 +14,7 @@ export function registerKafkaMonitorCommands(program: Command): void {
 
   addCommonOptions(km.command('run').description('consume the incoming topic continuously')).action(
     async (options: CommonOptions) => {
+      const { KafkaMonitor } = await import('../../kafka-monitor/monitor.js');
       const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
       await runComponent(logger, async (own) => {
         const store = own(await openStore(settings, 'kafka-monitor', logger), (s) => s.close());
@@ -37,6 +34,9 @@ export function registerKafkaMonitorCommands(program: Command): void {
       .description('produce one JSON request to the incoming topic')
       .argument('<json>', 'the request'),
   ).action(async (json: string, options: CommonOptions) => {
+    const { FeedValidator } = await import('../../core/wire/feed-validator.js');
+    const { feedJson } = await import('../../kafka-monitor/feed.js');
+    const { BUILT_IN_PLUGINS } = await import('../../kafka-monitor/plugins/index.js');
     const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
     try {
       const plugins = await loadPlugins<KafkaMonitorPlugin>(settings.PLUGINS, BUILT_IN_PLUGINS, { baseDir });
@@ -90,6 +90,7 @@ export function registerKafkadumpCommands(program: Command): void {
   addCommonOptions(dump.command('list').description('list the topics of the cluster'))
     .option('--kafka-host <hosts>', 'Kafka hosts, overriding KAFKA_HOSTS (alias -kh)')
     .action(async (options: CommonOptions & { kafkaHost?: string }) => {
+      const { listTopics } = await import('../../kafka-monitor/kafkadump.js');
       const { bus, logger } = await open(options);
       process.stdout.write(`Topics:\n${(await listTopics(bus)).map((t) => `- ${t}\n`).join('')}`);
       await bus.close();
@@ -106,6 +107,7 @@ export function registerKafkadumpCommands(program: Command): void {
     .option('-d, --decode-base64', 'decode base64 bodies with the record encoding')
     .option('--kafka-host <hosts>', 'Kafka hosts, overriding KAFKA_HOSTS (alias -kh)')
     .action(async (options: DumpCommandOptions) => {
+      const { dumpTopic } = await import('../../kafka-monitor/kafkadump.js');
       const { bus, logger } = await open(options);
       const tally = await dumpTopic(
         bus,

@@ -3,8 +3,7 @@ import { addCommonOptions, type CommonOptions } from '../common-options.js';
 import { openBus, openRuntime, openStore, untilStopped } from '../runtime.js';
 import { ConnectionError, errorMessage } from '../../core/errors.js';
 import type { Store } from '../../core/store/index.js';
-import { LazyBus } from '../../redis-monitor/lazy-bus.js';
-import { RedisMonitor } from '../../redis-monitor/monitor.js';
+import type { RedisMonitor } from '../../redis-monitor/monitor.js';
 
 /** `scrapy-cluster redis-monitor [-s SETTINGS] [--log-*]` (the original's redis_monitor.py). */
 export function registerRedisMonitorCommand(program: Command): void {
@@ -13,6 +12,8 @@ export function registerRedisMonitorCommand(program: Command): void {
       .command('redis-monitor')
       .description('answer info, stop, expire, stats and zookeeper jobs found in Redis'),
   ).action(async (options: CommonOptions) => {
+    const { LazyBus } = await import('../../redis-monitor/lazy-bus.js');
+    const { RedisMonitor } = await import('../../redis-monitor/monitor.js');
     const { settings, logger, baseDir } = await openRuntime('redis-monitor', options);
     let store: Store;
     try {

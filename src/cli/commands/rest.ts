@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { addCommonOptions, type CommonOptions } from '../common-options.js';
 import { openBus, openRuntime, openStore, untilStopped } from '../runtime.js';
-import { RestService } from '../../rest/service.js';
 
 /** `scrapy-cluster rest` (the original's rest_service.py). */
 export function registerRestCommand(program: Command): void {
@@ -10,6 +9,7 @@ export function registerRestCommand(program: Command): void {
       .command('rest')
       .description('serve the REST gateway (index, feed, poll) on FLASK_PORT and REST_BIND'),
   ).action(async (options: CommonOptions) => {
+    const { RestService } = await import('../../rest/service.js');
     const { settings, logger } = await openRuntime('rest', options);
     const service = new RestService({
       settings,

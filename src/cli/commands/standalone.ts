@@ -4,8 +4,6 @@ import { addCommonOptions, settingsFlags, type CommonOptions } from '../common-o
 import { untilStopped } from '../runtime.js';
 import { settingsWarnings } from '../unknown-settings.js';
 import { BadInputError } from '../../core/errors.js';
-import { startStandalone } from '../../standalone/cluster.js';
-import { runDemo } from '../../standalone/demo.js';
 
 interface StandaloneCommandOptions extends CommonOptions {
   output?: string;
@@ -37,6 +35,7 @@ export function registerStandaloneCommand(program: Command): void {
       .option('--spider <name-or-file>', 'spider type (link, wandering) or a spider file (.js/.mjs)', 'link')
       .option('--grace-seconds <seconds>', 'on Ctrl-C, how long requests in flight may finish', '5'),
   ).action(async (options: StandaloneCommandOptions) => {
+    const { startStandalone } = await import('../../standalone/cluster.js');
     const port = parsePort(options.port);
     for (const line of await settingsWarnings(options)) process.stderr.write(`warning: ${line}\n`);
     const cluster = await startStandalone({
@@ -83,6 +82,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--verbose', 'print the components’ log lines (WARNING and up) as they happen')
     .option('--no-progress', 'plain lines instead of the live progress line, even on a terminal')
     .action(async (options: DemoCommandOptions) => {
+      const { runDemo } = await import('../../standalone/demo.js');
       const domains = Number(options.domains);
       const pages = Number(options.pages);
       if (!Number.isInteger(domains) || domains < 3 || domains > 50)
