@@ -1,17 +1,6 @@
 import { priorityPush } from '../core/queues/index.js';
-import { defineScript, type Arg, type Pipeline, type ScriptDef } from '../core/store/index.js';
+import type { Arg, Pipeline, ScriptDef } from '../core/store/index.js';
 import type { Transaction } from './plugins/plugin.js';
-
-/** See set-many.lua. KEYS and ARGV pair up; the key count varies per call. */
-export const setMany = defineScript({
-  name: 'set-many',
-  numKeys: 0,
-  file: new URL('./set-many.lua', import.meta.url),
-  memory: (call, keys, argv) => {
-    keys.forEach((key, i) => call('SET', key, argv[i]!));
-    return keys.length;
-  },
-});
 
 /**
  * Scripts whose ARGV is a list of items applied one after the other, so two calls on the same key can be
@@ -21,6 +10,8 @@ const MERGEABLE = new Set<ScriptDef>([priorityPush]);
 
 type CallOp = { kind: 'call'; args: [string, ...Arg[]] };
 type RunOp = { kind: 'run'; script: ScriptDef; keys: string[]; args: Arg[] };
+/** Plain SETs gathered into one MSET while the batch is coalesced. */
+type SetsOp = { kind: 'sets'; keys: string[]; args: Arg[] };
 type Op = CallOp | RunOp;
 
 /** The key and value of a plain `SET key value` (no options), else undefined. */
@@ -35,15 +26,15 @@ function plainSet(op: Op): [string, Arg] | undefined {
 
 /**
  * Fewer, larger commands for the same effect. Pushes of a mergeable script onto one key become one call
- * placed where the first of them was; plain `SET key value`s become one set-many call placed where the
+ * placed where the first of them was; plain `SET key value`s become one MSET placed where the
  * first of them was. A write only joins an earlier call when no write in between named its key (a call
  * with the key among its arguments, a script among its keys), so every key still sees its writes in the
  * order they were made; writes to other keys are independent of it.
  */
 function coalesce(ops: Op[]): Op[] {
-  const out: Op[] = [];
+  const out: (Op | SetsOp)[] = [];
   const pushes = new Map<string, RunOp>();
-  let sets: RunOp | undefined;
+  let sets: SetsOp | undefined;
   /** Keys named by other writes since `sets` was placed: a SET of one of them cannot join it. */
   let namedSince = new Set<string>();
   const named = (key: string) => {
@@ -59,7 +50,7 @@ function coalesce(ops: Op[]): Op[] {
         sets.keys.push(key);
         sets.args.push(value);
       } else {
-        sets = { kind: 'run', script: setMany, keys: [key], args: [value] };
+        sets = { kind: 'sets', keys: [key], args: [value] };
         namedSince = new Set();
         out.push(sets);
       }
@@ -86,12 +77,13 @@ function coalesce(ops: Op[]): Op[] {
       out.push(op);
     }
   }
-  // A SET that found no company is sent as the SET it was.
-  return out.map((op) =>
-    op.kind === 'run' && op.script === setMany && op.keys.length === 1
-      ? { kind: 'call', args: ['SET', op.keys[0]!, op.args[0]!] }
-      : op,
-  );
+  // One MSET per group of SETs (atomic like the set-many script it replaced); a SET that found no
+  // company is sent as the SET it was.
+  return out.map((op): Op => {
+    if (op.kind !== 'sets') return op;
+    if (op.keys.length === 1) return { kind: 'call', args: ['SET', op.keys[0]!, op.args[0]!] };
+    return { kind: 'call', args: ['MSET', ...op.keys.flatMap((key, i) => [key, op.args[i]!])] };
+  });
 }
 
 /**

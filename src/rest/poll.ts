@@ -1,5 +1,4 @@
 import type { Store } from '../core/store/index.js';
-import { defineScript } from '../core/store/index.js';
 import { SchemaValidator, type JsonObject } from '../core/wire/validator.js';
 import { restPollKey } from './replies.js';
 
@@ -15,20 +14,11 @@ export const POLL_SCHEMA: JsonObject = {
 
 export const pollValidator = new SchemaValidator(POLL_SCHEMA);
 
-/** GET and DEL of a stored reply in one atomic step (see take-poll.lua). */
-export const takePollScript = defineScript({
-  name: 'rest-take-poll',
-  numKeys: 1,
-  file: new URL('./take-poll.lua', import.meta.url),
-  memory: (call, [key]) => {
-    const value = call('GET', key!);
-    if (value !== null) call('DEL', key!);
-    return value;
-  },
-});
-
-/** The raw stored reply for `pollId`, removed from Redis, or null when there is none. */
+/**
+ * The raw stored reply for `pollId`, removed from Redis in the same step (GETDEL, Redis >= 6.2), so two
+ * REST nodes answering the same poll_id at once cannot both return it; null when there is none.
+ */
 export async function takePoll(store: Store, pollId: string): Promise<string | null> {
-  const value = await store.run(takePollScript, [restPollKey(pollId)]);
+  const value = await store.call('GETDEL', restPollKey(pollId));
   return typeof value === 'string' ? value : null;
 }

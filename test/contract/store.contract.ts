@@ -41,6 +41,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(Math.abs(t - Date.now() / 1000)).toBeLessThan(5);
     });
 
+    it('sets many strings with MSET and takes one with GETDEL (what set-many.lua and take-poll.lua did)', async () => {
+      expect(await store.call('MSET', `${p}m1`, 'a', `${p}m2`, 'b')).toBe('OK');
+      expect(await store.mget([`${p}m1`, `${p}m2`])).toEqual(['a', 'b']);
+      expect(await store.call('GETDEL', `${p}m1`)).toBe('a');
+      expect(await store.call('GETDEL', `${p}m1`)).toBeNull();
+      expect(await store.exists(`${p}m1`)).toBe(false);
+      await expect(store.call('MSET', `${p}m3`)).rejects.toThrow(/wrong number of arguments/);
+    });
+
     it('stores strings with SET options, MGET, INCR and DEL', async () => {
       expect(await store.set(`${p}s`, 'v')).toBe(true);
       expect(await store.get(`${p}s`)).toBe('v');

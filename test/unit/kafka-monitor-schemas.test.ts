@@ -430,7 +430,7 @@ describe('BatchTransaction', () => {
     expect(sent).toEqual([
       [
         ['priority-push', ['q:a'], [1, 'a1', 3, 'a2', 1, 'a3']],
-        ['set-many', ['timeout:x', 'info:y'], ['5', 'u']],
+        'MSET timeout:x 5 info:y u',
         ['priority-push', ['q:b'], [2, 'b1']],
         'SET ttl:z v EX 10',
       ],
@@ -454,7 +454,7 @@ describe('BatchTransaction', () => {
         'SET k 1',
         'DEL q:a k',
         ['priority-push', ['q:a'], [1, 'a2', 1, 'a3']],
-        ['set-many', ['k', 'other'], ['2', '3']],
+        'MSET k 2 other 3',
       ],
     ]);
   });

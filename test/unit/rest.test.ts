@@ -592,6 +592,9 @@ describe('REST poll', () => {
       override run(): Promise<Reply> {
         return Promise.reject(new Error('socket closed unexpectedly'));
       }
+      override call(): Promise<Reply> {
+        return Promise.reject(new Error('socket closed unexpectedly'));
+      }
     }
     const { inject, lines } = await setup({ connectStore: async () => new BrokenStore() });
     const res = await inject(postJson('/poll', { poll_id: 'x' }));

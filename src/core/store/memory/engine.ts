@@ -292,6 +292,17 @@ const COMMANDS: Record<string, Handler> = {
     if (expireMs !== undefined) e.setExpiry(key!, e.now() + expireMs);
     return 'OK';
   },
+  GETDEL: (e, [key]) => {
+    const value = stringOf(e.lookup(key!));
+    if (value !== null) e.remove(key!);
+    return value;
+  },
+  MSET: (e, args) => {
+    if (args.length === 0 || args.length % 2 !== 0)
+      throw new Error("ERR wrong number of arguments for 'mset' command");
+    for (let i = 0; i < args.length; i += 2) e.put(args[i]!, { t: 'string', v: args[i + 1]! });
+    return 'OK';
+  },
   DEL: (e, keys) => keys.filter((k) => e.remove(k)).length,
   EXISTS: (e, keys) => keys.filter((k) => e.lookup(k) !== undefined).length,
   EXPIRE: (e, [key, sec]) => (e.setExpiry(key!, e.now() + int(sec) * 1000) ? 1 : 0),
