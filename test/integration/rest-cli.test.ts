@@ -95,7 +95,7 @@ async function startMonitors(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(fileURLToPath(new URL('../../dist/rest/cli.js', import.meta.url))))
+  if (!existsSync(fileURLToPath(new URL('../../dist/cli/commands/rest.js', import.meta.url))))
     throw new Error('dist/ is missing: run `npm run build` first (`npm test` builds before running vitest)');
   dir = mkdtempSync(join(tmpdir(), 'rest-cli-'));
   const { KAFKA_HOSTS } = servicesEnv();

@@ -69,7 +69,7 @@ describe('scrapy-cluster crawl against `scrapy-cluster testweb`', () => {
   const seed = (): string => `http://d0.test:${port}/`;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/standalone/crawl-cli.js')))
+    if (!existsSync(join(ROOT, 'dist/cli/commands/crawl.js')))
       throw new Error('dist/ is missing or stale: run `npm run build` first (npm test does)');
     dir = mkdtempSync(join(tmpdir(), 'crawl-cli-'));
     web = spawn(process.execPath, [CLI, 'testweb', '--domains', '2', '--pages', '6'], {
