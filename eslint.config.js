@@ -50,6 +50,8 @@ export default tseslint.config(
       'bin/**',
       'scripts/*.mjs',
       'src/rest/ui/static/**',
+      // Deliberately unloadable: the loader's error for a module with a syntax error is tested with it.
+      'test/fixtures/extensions/syntax-error.mjs',
     ],
   },
   js.configs.recommended,
@@ -80,4 +82,13 @@ export default tseslint.config(
   // component and no CLI, the standalone mode and the package entry import no CLI. Zero exceptions.
   ...layers(),
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // User-style JavaScript modules (the documented examples, loader fixtures): plain Node ESM.
+  {
+    files: ['examples/**/*.mjs', 'test/fixtures/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly' },
+    },
+  },
 );

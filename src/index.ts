@@ -62,6 +62,8 @@ export {
   type FetcherOptions,
 } from './crawler/fetch/index.js';
 export { Crawler, type CrawlerOptions } from './crawler/crawler.js';
+// Extension points: item pipelines, downloader and spider middlewares (docs/extending.md).
+export * from './crawler/middleware/index.js';
 export { startTestWeb, type TestWeb, type TestWebOptions } from './testweb/index.js';
 
 // Redis Monitor and REST service.

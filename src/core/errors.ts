@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'SC_TIMEOUT'
   | 'SC_BAD_INPUT'
   | 'SC_CLOSED'
+  | 'SC_EXTENSION_FAILED'
   | 'SC_SERVICES';
 
 export class ClusterError extends Error {

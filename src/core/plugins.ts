@@ -9,17 +9,19 @@ export interface RankedPlugin<P> {
   plugin: P;
 }
 
-/** A plugin module export: an instance, or a class constructed without arguments. */
-function instantiate<P>(exported: unknown, id: string): P {
+/** A plugin module export: an instance, or a class constructed with the context (when one is given). */
+function instantiate<P>(exported: unknown, id: string, setting: string, context: unknown): P {
   if (typeof exported === 'function') {
     try {
-      return new (exported as new () => P)();
+      return new (exported as new (context?: unknown) => P)(context);
     } catch (err) {
-      throw new SettingsError(`Plugin ${id} could not be constructed: ${errorMessage(err)}`, { cause: err });
+      throw new SettingsError(`Setting ${setting}: ${id} could not be constructed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
   if (exported && typeof exported === 'object') return exported as P;
-  throw new SettingsError(`Plugin ${id} exports neither a class nor an object`);
+  throw new SettingsError(`Setting ${setting}: ${id} exports neither a class nor an object`);
 }
 
 /**
@@ -30,14 +32,22 @@ function instantiate<P>(exported: unknown, id: string): P {
 export async function loadPlugins<P>(
   ranks: Readonly<Record<string, number | null>>,
   builtIns: Readonly<Record<string, unknown>>,
-  options: { baseDir?: string; validate?: (plugin: P, id: string) => void } = {},
+  options: {
+    baseDir?: string;
+    validate?: (plugin: P, id: string) => void;
+    /** The setting's name, for error messages (default PLUGINS). */
+    setting?: string;
+    /** Passed to the constructor of every plugin class (Scrapy's from_crawler). */
+    context?: unknown;
+  } = {},
 ): Promise<RankedPlugin<P>[]> {
+  const setting = options.setting ?? 'PLUGINS';
   const loaded: RankedPlugin<P>[] = [];
   for (const [id, rank] of Object.entries(ranks)) {
     if (rank === null || rank === undefined) continue;
     if (!Number.isInteger(rank))
       throw new SettingsError(
-        `Setting PLUGINS: rank of ${id} must be an integer, got ${JSON.stringify(rank)}`,
+        `Setting ${setting}: rank of ${id} must be an integer, got ${JSON.stringify(rank)}`,
       );
     const builtInName = id.includes('#') || id.includes('/') ? undefined : id.split('.').pop();
     let exported: unknown;
@@ -50,15 +60,18 @@ export async function loadPlugins<P>(
       try {
         module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       } catch (err) {
-        throw new SettingsError(`Plugin ${id} could not be loaded from ${file}: ${errorMessage(err)}`, {
-          cause: err,
-        });
+        // A bare name that is no built-in is most likely a typo of one: name them.
+        const hint = builtInName === undefined ? '' : ` (built-ins: ${Object.keys(builtIns).join(', ')})`;
+        throw new SettingsError(
+          `Setting ${setting}: ${id} could not be loaded from ${file}${hint}: ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
       if (!(exportName in module))
-        throw new SettingsError(`Plugin ${id}: ${file} has no export named ${exportName}`);
+        throw new SettingsError(`Setting ${setting}: ${id}: ${file} has no export named ${exportName}`);
       exported = module[exportName];
     }
-    const plugin = instantiate<P>(exported, id);
+    const plugin = instantiate<P>(exported, id, setting, options.context);
     options.validate?.(plugin, id);
     loaded.push({ id, rank, plugin });
   }

@@ -13,6 +13,11 @@ import { DomainConfig } from './control/domain-config.js';
 import { PublicIpLookup } from './control/public-ip.js';
 import { fetcherPort, spiderParser } from './engine/adapters.js';
 import { CrawlEngine } from './engine/engine.js';
+import type { PageFetcher } from './engine/ports.js';
+import { downloaderChain } from './middleware/downloader-middlewares.js';
+import { loadExtensions, type CrawlExtensions } from './middleware/extensions.js';
+import type { ItemOutcome } from './middleware/item-pipelines.js';
+import { spiderOutputChain } from './middleware/spider-middlewares.js';
 import { Fetcher } from './fetch/index.js';
 import { Frontier, type DomainThrottle } from './frontier/frontier.js';
 import { throttleName } from '../core/wire/keys.js';
@@ -24,7 +29,7 @@ import { CrawlerMetrics } from './observe/metrics.js';
 import { ProgressLog } from './observe/progress.js';
 import { queueOf } from './observe/queue-of.js';
 import type { CrawlItem } from './pipeline/item.js';
-import { KafkaPipeline, type PublishOutcome } from './pipeline/kafka-pipeline.js';
+import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
 import { redisKeys } from '../core/wire/keys.js';
 import { topicNames } from '../core/wire/topics.js';
@@ -47,6 +52,11 @@ export interface CrawlerOptions {
   metricsListener?: boolean;
   /** Milliseconds between crawl-finished checks (default 5000; tests shorten it). */
   crawlCheckMs?: number;
+  /**
+   * Where module paths in ITEM_PIPELINES, DOWNLOADER_MIDDLEWARES and SPIDER_MIDDLEWARES are resolved from
+   * (the CLI passes the settings file's directory; default the working directory).
+   */
+  extensionDir?: string;
 }
 
 /** A followed domain config document (YAML, as in the ZooKeeper node). */
@@ -63,7 +73,12 @@ export class Crawler {
   readonly id = newProcessId();
   readonly frontier: Frontier;
   readonly domainConfig: DomainConfig;
-  private readonly engine: CrawlEngine;
+  /** Made at start, once the pipelines and middlewares are loaded. */
+  private engine: CrawlEngine | undefined;
+  private extensions: CrawlExtensions | undefined;
+  private readonly spider: Spider;
+  /** The fetcher with its metrics; the downloader middlewares wrap it at start. */
+  private readonly measuredFetcher: PageFetcher;
   private readonly fetcher: Fetcher;
   private readonly pipeline: KafkaPipeline;
   private readonly spiderName: string;
@@ -93,10 +108,7 @@ export class Crawler {
     const { settings, store, bus, logger } = options;
     this.redisOutage = new OutageLog(logger, 'Redis');
     this.spiderName = options.spider.spiderName;
-    const spider: Spider = new (options.spider as unknown as new (ctx: object) => Spider)({
-      logger,
-      settings,
-    });
+    this.spider = new (options.spider as unknown as new (ctx: object) => Spider)({ logger, settings });
     this.domainConfig = new DomainConfig(logger);
     this.frontier = new Frontier(store, {
       spiderid: this.spiderName,
@@ -142,6 +154,7 @@ export class Crawler {
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.
     this.fetcher = new Fetcher({ ...settings, REDIRECT_ENABLED: false }, { logger });
+    this.measuredFetcher = measuredFetcher(fetcherPort(this.fetcher), this.metrics);
     this.pipeline = new KafkaPipeline({
       bus,
       logger,
@@ -151,28 +164,6 @@ export class Crawler {
       lingerMs: settings.KAFKA_PRODUCER_BATCH_LINGER_MS,
       spiderid: this.spiderName,
       maxRequestBytes: settings.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
-    });
-    this.engine = new CrawlEngine({
-      frontier: this.frontier,
-      fetcher: measuredFetcher(fetcherPort(this.fetcher), this.metrics),
-      parser: spiderParser(spider),
-      publish: (item) => this.publish(item),
-      logger,
-      concurrentRequests: settings.CONCURRENT_REQUESTS,
-      concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
-      retryTimes: settings.RETRY_TIMES,
-      maxAttempts: settings.LEASE_MAX_ATTEMPTS,
-      retryHttpCodes: settings.RETRY_HTTP_CODES,
-      followRedirects: settings.REDIRECT_ENABLED,
-      maxRedirects: settings.REDIRECT_MAX_TIMES,
-      onOutcome: ({ request, status, retried }) => {
-        if (retried) this.metrics.retried();
-        this.countStatus(status, request.url);
-      },
-      outage: this.redisOutage,
-      // A page waits for Kafka at most half its lease, so no other crawler takes the request meanwhile.
-      publishPatienceMs: Math.min(30_000, settings.LEASE_TIMEOUT * 500),
-      probePublisher: () => options.bus.listTopics(),
     });
     this.failures = new FailureLog(store, this.spiderName, Math.max(settings.DUPEFILTER_TIMEOUT, 86_400));
     this.progress = new ProgressLog({
@@ -191,6 +182,47 @@ export class Crawler {
       ...(this.options.zookeeper || (!options.configSource && settings.ZOOKEEPER_HOSTS)
         ? { zookeeper: () => this.watcher?.ping() ?? Promise.resolve(false) }
         : {}),
+    });
+  }
+
+  /** Loads ITEM_PIPELINES, DOWNLOADER_MIDDLEWARES and SPIDER_MIDDLEWARES and builds the crawl engine on them. */
+  private async makeEngine(): Promise<CrawlEngine> {
+    const { settings, logger } = this.options;
+    const timeoutMs = settings.DOWNLOAD_TIMEOUT * 1000;
+    const extensions = await loadExtensions({
+      settings,
+      spider: this.spider,
+      logger,
+      kafka: this.pipeline,
+      timeoutMs,
+      ...(this.options.extensionDir ? { baseDir: this.options.extensionDir } : {}),
+      onDropped: (stage) => this.metrics.itemDropped(stage),
+    });
+    await extensions.items.open();
+    this.extensions = extensions;
+    const countStatuses = extensions.has('status-stats');
+    return new CrawlEngine({
+      frontier: this.frontier,
+      fetcher: downloaderChain(this.measuredFetcher, extensions.downloader, this.spider, timeoutMs),
+      parser: spiderParser(this.spider, spiderOutputChain(extensions.spider, this.spider)),
+      publish: (item) => this.publish(item),
+      logger,
+      concurrentRequests: settings.CONCURRENT_REQUESTS,
+      concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
+      retryTimes: extensions.has('retry') ? settings.RETRY_TIMES : 0,
+      logRetries: extensions.has('retry-log'),
+      maxAttempts: settings.LEASE_MAX_ATTEMPTS,
+      retryHttpCodes: settings.RETRY_HTTP_CODES,
+      followRedirects: settings.REDIRECT_ENABLED,
+      maxRedirects: settings.REDIRECT_MAX_TIMES,
+      onOutcome: ({ request, status, retried }) => {
+        if (retried) this.metrics.retried();
+        if (countStatuses) this.countStatus(status, request.url);
+      },
+      outage: this.redisOutage,
+      // A page waits for Kafka at most half its lease, so no other crawler takes the request meanwhile.
+      publishPatienceMs: Math.min(30_000, settings.LEASE_TIMEOUT * 500),
+      probePublisher: () => this.options.bus.listTopics(),
     });
   }
 
@@ -217,6 +249,9 @@ export class Crawler {
 
   async start(): Promise<void> {
     const { settings, store, logger } = this.options;
+    // First, so a pipeline or middleware that cannot be loaded stops the start before anything runs.
+    const engine = await this.makeEngine();
+    this.engine = engine;
     if (settings.SCHEDULER_IP_ENABLED) await this.refreshIp();
     const { configSource } = this.options;
     if (this.options.zookeeper ?? (!configSource && Boolean(settings.ZOOKEEPER_HOSTS)))
@@ -239,14 +274,14 @@ export class Crawler {
     if (settings.SCHEDULER_IP_ENABLED) this.every(settings.SCHEDULER_IP_REFRESH, () => this.refreshIp());
     // New queues are announced so an idle crawler starts on them at once; the SCAN remains the fallback.
     this.unfollowQueues = await this.frontier
-      .followAnnouncements(() => this.engine.nudge())
+      .followAnnouncements(() => engine.nudge())
       .catch((err: unknown) => {
         logger.warning('Cannot follow queue announcements; new queues are found by SCAN only', {
           error: errorMessage(err),
         });
         return undefined;
       });
-    this.engine.start();
+    engine.start();
     this.running = true;
     this.metrics.watch({
       leasesHeld: () => this.frontier.heldCount,
@@ -276,10 +311,11 @@ export class Crawler {
     this.timers = [];
     this.progress.stop();
     await this.unfollowQueues?.().catch(() => undefined);
-    const returned = await this.engine.stop(graceSeconds * 1000);
+    const returned = (await this.engine?.stop(graceSeconds * 1000)) ?? 0;
     this.running = false;
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
     await this.pipeline.flush();
+    await this.extensions?.items.close();
     await this.flushStatusCounts();
     await this.heartbeat?.stop();
     await this.watcher?.close();
@@ -304,25 +340,31 @@ export class Crawler {
     return this.metricsListener?.port;
   }
 
-  /** Publishes a page or failure record, counting it and noting its crawl's activity. */
-  private async publish(item: CrawlItem): Promise<PublishOutcome> {
-    let outcome: PublishOutcome;
+  /**
+   * Sends a page or failure record through the item pipelines (ITEM_PIPELINES: by default a log line, then
+   * Kafka), counting it and noting its crawl's activity.
+   */
+  private async publish(item: CrawlItem): Promise<ItemOutcome> {
+    let outcome: ItemOutcome;
     try {
-      outcome = await this.pipeline.publish(item);
+      outcome = await this.extensions!.items.process(item);
     } catch (err) {
       this.metrics.publishFailed();
       throw err;
     }
-    // A page too large for Kafka went out as a too-large record: it counts as that failure.
-    const reason = outcome === 'too-large' ? 'too-large' : item.error?.reason;
+    this.crawls.seen(item.appid, item.crawlid, queueOf(this.spiderName, item.url));
+    if (outcome === 'dropped') return outcome;
+    // A page too large for Kafka went out as a too-large record, one a pipeline failed as a
+    // pipeline-error record: each counts as that failure.
+    const reason =
+      outcome === 'too-large' ? 'too-large' : outcome === 'failed' ? 'pipeline-error' : item.error?.reason;
     this.metrics.published(reason);
     if (reason !== undefined) this.failures.record(item.appid, item.crawlid, reason, item.url);
-    this.crawls.seen(item.appid, item.crawlid, queueOf(this.spiderName, item.url));
     return outcome;
   }
 
   get inFlight(): number {
-    return this.engine.inFlight;
+    return this.engine?.inFlight ?? 0;
   }
 
   /** Runs `task` every `seconds`; with `outage`, a store outage is logged there (once) instead of each time. */

@@ -5,11 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaBus, kafkaBrokerList } from '../../src/core/bus/index.js';
-import { createLogger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
 import { RedisStore } from '../../src/core/store/index.js';
-import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { spawnTestWeb, startTestWeb, type TestWeb } from '../../src/testweb/index.js';
 import { sleep, waitFor } from '../support/capture-logger.js';
 import {
@@ -20,19 +16,12 @@ import {
   uniqueLinkSpider,
   watchCrawled,
 } from '../support/crawl-cluster.js';
-import { servicesEnv } from '../support/services.js';
+import { startFeedMonitor } from '../support/feed-monitor.js';
 
 let web: TestWeb;
+let feeder: Awaited<ReturnType<typeof startFeedMonitor>>;
 let store: RedisStore;
-let bus: KafkaBus;
-let monitor: KafkaMonitor;
-const incoming = `crawler-test.incoming.${randomUUID().slice(0, 8)}`;
-
-async function feed(request: Record<string, unknown>): Promise<string> {
-  const crawlid = `c${randomUUID().slice(0, 8)}`;
-  await bus.send(incoming, [JSON.stringify({ appid: 'testapp', crawlid, ...request })]);
-  return crawlid;
-}
+const feed = (request: Record<string, unknown>) => feeder.feed(request);
 
 /** Most requests any closed `window`-second interval holds. */
 function busiestWindow(times: number[], window: number): number {
@@ -54,27 +43,12 @@ beforeAll(async () => {
     nonHtmlLinks: 1,
     redirects: 1,
   });
-  const env = servicesEnv();
-  store = await RedisStore.connect({ host: env.REDIS_HOST, port: env.REDIS_PORT });
-  bus = await KafkaBus.connect({ brokers: kafkaBrokerList(env.KAFKA_HOSTS) });
-  const settings = resolveSettings('kafka-monitor', {
-    env: {},
-    overrides: {
-      KAFKA_INCOMING_TOPIC: incoming,
-      KAFKA_GROUP: `g-${incoming}`,
-      STATS_DUMP: 0,
-      REDIS_PORT: env.REDIS_PORT,
-    },
-  });
-  const logger = createLogger({ name: 'kafka-monitor', level: 'ERROR', destination: { write: () => true } });
-  monitor = await KafkaMonitor.create({ settings, store, bus, logger });
-  await monitor.start();
+  feeder = await startFeedMonitor('crawler-test');
+  store = feeder.store;
 });
 
 afterAll(async () => {
-  await monitor?.close();
-  await bus?.close();
-  await store?.close();
+  await feeder?.close();
   await web?.close();
 });
 

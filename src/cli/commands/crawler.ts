@@ -18,12 +18,12 @@ export function registerCrawlerCommand(program: Command): void {
   ).action(async (options: CrawlerCommandOptions) => {
     const { Crawler } = await import('../../crawler/crawler.js');
     const { resolveSpider } = await import('../../crawler/spider/index.js');
-    const { settings, logger } = await openRuntime('crawler', options);
+    const { settings, logger, baseDir } = await openRuntime('crawler', options);
     await runComponent(logger, async (own) => {
       const spider = await resolveSpider(options.spider);
       const store = own(await openStore(settings, `crawler-${spider.spiderName}`, logger), (s) => s.close());
       const bus = own(await openBus(settings, `crawler-${spider.spiderName}`), (b) => b.close());
-      const crawler = new Crawler({ settings, store, bus, logger, spider });
+      const crawler = new Crawler({ settings, store, bus, logger, spider, extensionDir: baseDir });
       own(crawler, (c) => c.stop(Number(options.graceSeconds)));
       await crawler.start();
     });

@@ -4,6 +4,7 @@ import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import { requestFingerprint } from '../links/index.js';
 import type { CrawlItem } from '../pipeline/item.js';
 import { CrawlResponse, isItem, type CrawlRequest, type Spider } from '../spider/index.js';
+import type { SpiderOutputChain } from '../middleware/spider-middlewares.js';
 import type { PageFetcher, PageParser } from './ports.js';
 
 /** The project's Fetcher as the engine's PageFetcher. */
@@ -52,7 +53,7 @@ function toQueued(request: CrawlRequest): QueuedRequest {
 }
 
 /** A spider as the engine's PageParser: builds the CrawlResponse and converts what parse() yields. */
-export function spiderParser(spider: Spider): PageParser {
+export function spiderParser(spider: Spider, middlewares?: SpiderOutputChain): PageParser {
   // Most links of a page were met on other pages before: their fingerprints (a URL parse and a SHA1 each)
   // are remembered for body-less requests, keyed by the URL (GET) or method and URL. A URL never starts with
   // a method and a space, so the two kinds of key cannot meet.
@@ -68,8 +69,9 @@ export function spiderParser(spider: Spider): PageParser {
         body: page.body,
         encoding: page.encoding,
       });
-      for await (const output of spider.parse(response)) {
-        yield isItem(output) ? (output as CrawlItem) : toQueued(output);
+      const output = spider.parse(response);
+      for await (const result of middlewares ? middlewares(response, output) : output) {
+        yield isItem(result) ? (result as CrawlItem) : toQueued(result);
       }
     },
     fingerprint: (request) => {

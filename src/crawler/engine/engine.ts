@@ -6,6 +6,7 @@ import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
+import type { ItemOutcome } from '../middleware/item-pipelines.js';
 import { failureItem } from './failure-item.js';
 import { definiteFailure } from './definite-failure.js';
 import { isFetchProblem, type FetchedPage, type PageFetcher, type PageParser } from './ports.js';
@@ -14,8 +15,12 @@ export interface EngineOptions {
   frontier: Frontier;
   fetcher: PageFetcher;
   parser: PageParser;
-  /** Resolves when the item is on Kafka: `too-large` when it went without its body (counted as failed). */
-  publish: (item: CrawlItem) => Promise<'published' | 'too-large' | void>;
+  /**
+   * Resolves when the item went through the item pipelines (and is on Kafka): `too-large` when it went
+   * without its body and `failed` when a pipeline failed it (both count as failed), `dropped` when a
+   * pipeline dropped it.
+   */
+  publish: (item: CrawlItem) => Promise<ItemOutcome | void>;
   logger: Logger;
   /** Downloads at once (CONCURRENT_REQUESTS). */
   concurrentRequests: number;
@@ -32,6 +37,8 @@ export interface EngineOptions {
    */
   maxAttempts?: number;
   retryHttpCodes: number[];
+  /** Log each retry ('Scraper Retry') and count network failures as 504s (LogRetryMiddleware; default on). */
+  logRetries?: boolean;
   /** Follow redirects through the frontier (REDIRECT_ENABLED), at most `maxRedirects` hops. */
   followRedirects: boolean;
   maxRedirects: number;
@@ -308,8 +315,10 @@ export class CrawlEngine {
           method: request.method,
           headers: request.headers,
           body: request.body,
-          cookies: request.cookies ?? (meta.cookie as string | null | undefined) ?? null,
+          // `meta.cookie` is CustomCookiesMiddleware's to apply (DOWNLOADER_MIDDLEWARES).
+          cookies: request.cookies ?? null,
           userAgent: typeof meta.useragent === 'string' ? meta.useragent : null,
+          meta,
         },
         this.abort.signal,
       );
@@ -321,7 +330,8 @@ export class CrawlEngine {
       const retried = err.retryable && retries < this.options.retryTimes;
       // Network failures count as 504s (the original's LogRetryMiddleware); refusals (robots.txt, the address
       // guard, the size limit) are no response at all and count nothing.
-      if (err.retryable) this.options.onOutcome?.({ request, status: 504, retried });
+      if (err.retryable && this.options.logRetries !== false)
+        this.options.onOutcome?.({ request, status: 504, retried });
       if (retried) return this.retry(lease, err.message, 504);
       logger.warning('Request failed for good', { url: request.url, reason: err.reason, error: err.message });
       return this.finish(
@@ -376,8 +386,11 @@ export class CrawlEngine {
 
   private async finish(lease: Lease, items: CrawlItem[], outcome: 'published' | 'failed'): Promise<void> {
     const sent = await Promise.all(items.map((item) => this.publishPatiently(item)));
-    // A page published without its body (too large for Kafka) counts as a failure, as its record says.
-    await this.options.frontier.ack(lease, sent.includes('too-large') ? 'failed' : outcome);
+    // A page published without its body (too large for Kafka), or failed by a pipeline, counts as a
+    // failure, as its record says. A request whose every item a pipeline dropped counts as neither.
+    const failed = sent.includes('too-large') || sent.includes('failed');
+    const dropped = sent.length > 0 && sent.every((s) => s === 'dropped');
+    await this.options.frontier.ack(lease, failed ? 'failed' : dropped ? null : outcome);
   }
 
   /**
@@ -385,7 +398,7 @@ export class CrawlEngine {
    * its own, so a page's items that already went out are not sent twice). Past the patience, or when the
    * crawler stops, throws ConnectionError('SC_KAFKA_UNREACHABLE') and the lease goes back uncounted.
    */
-  private async publishPatiently(item: CrawlItem): Promise<'published' | 'too-large' | void> {
+  private async publishPatiently(item: CrawlItem): Promise<ItemOutcome | void> {
     const patience = this.options.publishPatienceMs ?? 30_000;
     const deadline = Date.now() + patience;
     const backoff = new Backoff({ initialMs: 250, maxMs: 5000 });
@@ -493,15 +506,16 @@ export class CrawlEngine {
       meta: { ...meta, retry_times: retryTimes, priority: (Number(meta.priority) || 0) - 10 },
       dontFilter: true,
     };
-    this.options.logger.error('Scraper Retry', {
-      error_request: request.url,
-      error_reason: reason,
-      retry_count: retryTimes,
-      status_code: status,
-      appid: meta.appid,
-      crawlid: meta.crawlid,
-      url: request.url,
-    });
+    if (this.options.logRetries !== false)
+      this.options.logger.error('Scraper Retry', {
+        error_request: request.url,
+        error_reason: reason,
+        retry_count: retryTimes,
+        status_code: status,
+        appid: meta.appid,
+        crawlid: meta.crawlid,
+        url: request.url,
+      });
     await this.options.frontier.enqueue([
       { request: again, fingerprint: '', priority: Number(again.meta.priority) || 0 },
     ]);

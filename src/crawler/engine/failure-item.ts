@@ -10,6 +10,9 @@ const STATUS_FOR_REASON: Record<string, number> = {
   'too-large': 413,
   'bad-regex': 400,
   'internal-error': 500,
+  'pipeline-error': 500,
+  'middleware-error': 500,
+  'middleware-timeout': 504,
 };
 
 /**

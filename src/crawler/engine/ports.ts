@@ -1,5 +1,6 @@
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
+import type { DownloadResponse } from '../middleware/types.js';
 
 // What the engine needs from the fetcher and the spider, kept minimal so each side can be tested alone.
 
@@ -10,18 +11,12 @@ export interface FetchInput {
   body: string;
   cookies: Record<string, string> | string | null;
   userAgent: string | null;
+  /** The request's crawl meta (downloader middlewares read and change it; `meta.proxy` picks a proxy). */
+  meta: Record<string, unknown>;
 }
 
-export interface FetchedPage {
-  url: string;
-  finalUrl: string;
-  status: number;
-  statusText: string;
-  headers: Record<string, string[]>;
-  requestHeaders: Record<string, string[]>;
-  body: Buffer;
-  encoding: string;
-}
+/** A response as the engine handles it: the one downloader middlewares see (DownloadResponse). */
+export type FetchedPage = DownloadResponse;
 
 export interface PageFetcher {
   fetch(input: FetchInput, signal?: AbortSignal): Promise<FetchedPage>;

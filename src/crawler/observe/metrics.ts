@@ -35,6 +35,11 @@ function crawlerSeries() {
       help: 'Failure records published (requests that failed for good), by reason.',
       labelNames: ['reason'],
     }),
+    itemsDropped: counter<'pipeline'>({
+      name: 'crawler_items_dropped_total',
+      help: 'Items an item pipeline dropped (DropItem), by pipeline (ITEM_PIPELINES key).',
+      labelNames: ['pipeline'],
+    }),
     publishFailures: counter({
       name: 'crawler_publish_failures_total',
       help: 'Pages Kafka did not acknowledge (the request goes back to its queue when its lease expires).',
@@ -110,6 +115,7 @@ export class CrawlerMetrics {
   private readonly fetchFailuresBy = new LabelledCounter(this.series.fetchFailures);
   private readonly failedBy = new LabelledCounter(this.series.failedItems);
   private readonly droppedBy = new LabelledCounter(this.series.dropped);
+  private readonly itemsDroppedBy = new LabelledCounter(this.series.itemsDropped);
   private readonly removers: (() => void)[] = [];
   interval: Tally = emptyTally();
   readonly total: Tally = emptyTally();
@@ -155,6 +161,11 @@ export class CrawlerMetrics {
       bump(this.interval.failures, failureReason);
       bump(this.total.failures, failureReason);
     }
+  }
+
+  /** An item an ITEM_PIPELINES stage dropped: neither a page on the topic nor a failure. */
+  itemDropped(pipeline: string): void {
+    this.itemsDroppedBy.inc(pipeline);
   }
 
   publishFailed(): void {
