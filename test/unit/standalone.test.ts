@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryConfigNode } from '../../src/redis-monitor/zookeeper/config-node.js';
+import { feed, openStream } from '../../src/standalone/demo/client.js';
 import {
   resolveStandaloneSettings,
   startStandalone,
@@ -20,49 +21,26 @@ import { captureLogger, waitFor } from '../support/capture-logger.js';
 
 type Json = Record<string, unknown>;
 
-/** Reads a Server-Sent Events endpoint into an array of parsed `data:` payloads. */
+/** Collects a Server-Sent Events endpoint's events, parsed, with the demo's client. */
 async function sse(url: string) {
-  const controller = new AbortController();
-  const response = await fetch(url, { signal: controller.signal });
   const events: Json[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const reading = (async () => {
-    try {
-      for await (const chunk of response.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block
-            .split('\n')
-            .filter((l) => l.startsWith('data: '))
-            .map((l) => l.slice(6));
-          if (data.length > 0) events.push(JSON.parse(data.join('\n')) as Json);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
+  const stream = await openStream(url, (data) => events.push(JSON.parse(data) as Json));
   return {
-    response,
+    headers: stream.headers,
     events,
     async close() {
-      controller.abort();
-      await reading;
+      stream.close();
+      await stream.done;
     },
   };
 }
 
 async function post(base: string, body: Json): Promise<{ status: number; body: Json }> {
-  const response = await fetch(`${base}/feed`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Json };
+  const answer = await feed(base, body);
+  return {
+    status: answer.httpStatus,
+    body: { status: answer.status, data: answer.data, error: answer.error },
+  };
 }
 
 describe('standalone (in memory)', () => {
@@ -118,7 +96,7 @@ describe('standalone (in memory)', () => {
   it('crawls a feed to the output file and the crawled stream', async () => {
     const stream = await sse(`${cluster.url}/stream/crawled`);
     try {
-      expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const crawlid = `c${randomUUID().slice(0, 6)}`;
       const seed = web.url(0, '/');
       const expected = web.reachablePages(seed, { maxDepth: 1 });
