@@ -6,7 +6,6 @@ import { Heartbeat, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
 import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import type { CrawlerSettings } from '../core/settings/index.js';
-import { createWindowedStats, statsTimes, type WindowedStats } from '../core/stats/index.js';
 import { isStoreUnavailable, type Store } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
@@ -28,6 +27,7 @@ import { measuredFetcher } from './observe/measured-fetcher.js';
 import { CrawlerMetrics } from './observe/metrics.js';
 import { ProgressLog } from './observe/progress.js';
 import { queueOf } from './observe/queue-of.js';
+import { StatusCodeStats } from './observe/status-codes.js';
 import type { CrawlItem } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
@@ -90,10 +90,7 @@ export class Crawler {
   private unsubscribeConfig: (() => void) | undefined;
   private unfollowQueues: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private readonly codeStats = new Map<number, WindowedStats>();
-  /** Response-code hits not yet written, per status: written together every STATUS_FLUSH_MS. */
-  private readonly pendingCodes = new Map<number, string[]>();
-  private codeFlush: NodeJS.Timeout | undefined;
+  private readonly statusCodes: StatusCodeStats;
   /** Redis outages, said once by whichever loop notices first (crawl loop, reaper). */
   private readonly redisOutage: OutageLog;
   readonly metrics = new CrawlerMetrics();
@@ -165,6 +162,7 @@ export class Crawler {
       spiderid: this.spiderName,
       maxRequestBytes: settings.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
     });
+    this.statusCodes = new StatusCodeStats(store, this.spiderName, settings);
     this.failures = new FailureLog(store, this.spiderName, Math.max(settings.DUPEFILTER_TIMEOUT, 86_400));
     this.progress = new ProgressLog({
       store,
@@ -217,7 +215,7 @@ export class Crawler {
       maxRedirects: settings.REDIRECT_MAX_TIMES,
       onOutcome: ({ request, status, retried }) => {
         if (retried) this.metrics.retried();
-        if (countStatuses) this.countStatus(status, request.url);
+        if (countStatuses) this.statusCodes.count(status, request.url);
       },
       outage: this.redisOutage,
       // A page waits for Kafka at most half its lease, so no other crawler takes the request meanwhile.
@@ -316,11 +314,10 @@ export class Crawler {
     if (returned > 0) logger.info('Handed unfinished requests back to their queues', { returned });
     await this.pipeline.flush();
     await this.extensions?.items.close();
-    await this.flushStatusCounts();
+    await this.statusCodes.stop();
     await this.heartbeat?.stop();
     await this.watcher?.close();
     this.unsubscribeConfig?.();
-    for (const s of this.codeStats.values()) s.stop();
     await this.fetcher.close();
     await this.crawls.stop();
     await this.failures.flush();
@@ -413,51 +410,4 @@ export class Crawler {
       new Promise((r) => setTimeout(r, 5000).unref()),
     ]);
   }
-
-  /**
-   * Counts a response code in the rolling windows. Hits are gathered and written in one pipeline every
-   * STATUS_FLUSH_MS (one ZADD per window and one PFADD per code for all of them) rather than one pipeline
-   * of those commands per page.
-   */
-  private countStatus(status: number, url: string): void {
-    const { settings } = this.options;
-    if (!settings.STATS_STATUS_CODES || !settings.STATS_RESPONSE_CODES.includes(status)) return;
-    let hits = this.pendingCodes.get(status);
-    if (!hits) this.pendingCodes.set(status, (hits = []));
-    hits.push(`${url}${status}`);
-    if (!this.codeFlush) {
-      this.codeFlush = setTimeout(() => void this.flushStatusCounts(), STATUS_FLUSH_MS);
-      this.codeFlush.unref();
-    }
-  }
-
-  private async flushStatusCounts(): Promise<void> {
-    clearTimeout(this.codeFlush);
-    this.codeFlush = undefined;
-    if (this.pendingCodes.size === 0) return;
-    const pipe = this.options.store.pipeline();
-    for (const [status, hits] of this.pendingCodes) this.statusStats(status).queueIncrementMany(pipe, hits);
-    this.pendingCodes.clear();
-    await pipe.exec().catch(() => undefined);
-  }
-
-  private statusStats(status: number): WindowedStats {
-    const { settings, store } = this.options;
-    let stats = this.codeStats.get(status);
-    if (!stats) {
-      const windows = statsTimes(settings.STATS_TIMES);
-      stats = createWindowedStats(
-        store,
-        redisKeys.crawlerStatus(hostname(), this.spiderName, status),
-        windows,
-        {
-          cycleTime: settings.STATS_CYCLE,
-        },
-      );
-      this.codeStats.set(status, stats);
-    }
-    return stats;
-  }
 }
-
-const STATUS_FLUSH_MS = 250;
