@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SC_BAD_INPUT'
   | 'SC_CLOSED'
   | 'SC_EXTENSION_FAILED'
+  | 'SC_FETCH_FAILED'
   | 'SC_SERVICES';
 
 export class ClusterError extends Error {
@@ -60,6 +61,23 @@ export class TimeoutError extends ClusterError {
 export class BadInputError extends ClusterError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SC_BAD_INPUT', message, options);
+  }
+}
+
+/**
+ * A crawl request that failed for a known reason: a download (timeout, DNS, refused by robots.txt...), a
+ * crawl's unusable pattern, a user pipeline or middleware. The crawler retries it when `retryable`, and
+ * otherwise ends it with one failure record carrying `reason`. Known by class, not by shape.
+ */
+export class RequestFailure extends ClusterError {
+  constructor(
+    code: ErrorCode,
+    readonly reason: string,
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
   }
 }
 

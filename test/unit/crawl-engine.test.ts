@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RequestFailure } from '../../src/core/errors.js';
 import { MemoryStore } from '../../src/core/store/index.js';
 import { CrawlEngine } from '../../src/crawler/engine/engine.js';
 import type { FetchedPage, FetchInput, PageFetcher, PageParser } from '../../src/crawler/engine/ports.js';
@@ -7,13 +8,9 @@ import type { QueuedRequest } from '../../src/core/wire/request-codec.js';
 import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
 
-class FetchProblem extends Error {
-  constructor(
-    message: string,
-    readonly reason: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
+class FetchProblem extends RequestFailure {
+  constructor(message: string, reason: string, retryable: boolean) {
+    super('SC_FETCH_FAILED', reason, message, retryable);
   }
 }
 

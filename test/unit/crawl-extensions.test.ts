@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/core/errors.js';
+import { BadPatternError } from '../../src/core/user-regex.js';
+import { FetchError } from '../../src/crawler/fetch/errors.js';
 import { createLogger } from '../../src/core/logging/index.js';
 import { resolveSettings } from '../../src/core/settings/index.js';
 import type { FetchedPage, FetchInput, PageFetcher } from '../../src/crawler/engine/ports.js';
@@ -227,8 +229,7 @@ function fakeFetcher(seen: FetchInput[]): PageFetcher {
   return {
     fetch: async (input) => {
       seen.push(input);
-      if (input.url.endsWith('/fail'))
-        throw Object.assign(new Error('connection refused'), { reason: 'connect', retryable: true });
+      if (input.url.endsWith('/fail')) throw new FetchError('connect', input.url, 'connection refused');
       return page(input.url, 200);
     },
     close: async () => undefined,
@@ -347,7 +348,7 @@ describe('the spider middleware chain', () => {
   });
   async function* spiderOutput(fail = false): AsyncIterable<SpiderOutput> {
     yield { url: 'http://a.test/1', meta: { curdepth: 1 } };
-    if (fail) throw Object.assign(new Error('bad regex'), { reason: 'bad-regex', retryable: false });
+    if (fail) throw new BadPatternError('bad regex');
     yield { url: 'http://a.test/2', meta: { curdepth: 1 } };
   }
   const collect = async (it: AsyncIterable<SpiderOutput>) => {

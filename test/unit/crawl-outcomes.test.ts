@@ -6,6 +6,7 @@ import type { FetchedPage, FetchInput, PageFetcher, PageParser } from '../../src
 import { Frontier } from '../../src/crawler/frontier/frontier.js';
 import type { QueuedRequest } from '../../src/core/wire/request-codec.js';
 import { BadPatternError } from '../../src/core/user-regex.js';
+import { FetchError } from '../../src/crawler/fetch/errors.js';
 import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
 
@@ -22,7 +23,7 @@ class TableFetcher implements PageFetcher {
       const timer = setTimeout(resolve, this.delayMs);
       signal?.addEventListener('abort', () => {
         clearTimeout(timer);
-        reject(Object.assign(new Error('aborted'), { reason: 'aborted', retryable: true }));
+        reject(new FetchError('aborted', input.url, 'aborted'));
       });
     });
     const { status, location } = this.answer(input.url);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../src/core/errors.js';
+import { BadPatternError } from '../../src/core/user-regex.js';
 import {
   compileLinkFilter,
   extractLinks,
@@ -244,12 +245,12 @@ describe('link filters', () => {
 });
 
 describe('user regexes on RE2', () => {
-  it('refuses a backreference or lookahead with a BadInputError naming the pattern', () => {
-    expect(() => compileLinkFilter({ allow: ['(a)\\1'] })).toThrow(BadInputError);
+  it('refuses a backreference or lookahead with a bad-regex failure (SC_BAD_INPUT) naming the pattern', () => {
+    expect(() => compileLinkFilter({ allow: ['(a)\\1'] })).toThrow(BadPatternError);
     expect(() => compileLinkFilter({ allow: ['(a)\\1'] })).toThrow(/allow_regex: pattern "\(a\)\\\\1"/);
     expect(() => compileLinkFilter({ deny: ['foo(?=bar)'] })).toThrow(/deny_regex: pattern "foo\(\?=bar\)"/);
     expect(() => extractLinks('<a href="/x">x</a>', 'https://s.test/', { deny: ['['] })).toThrow(
-      BadInputError,
+      BadPatternError,
     );
   });
 

@@ -150,9 +150,13 @@ describe('LinkSpider', () => {
     expect(await count({ deny_extensions: [] })).toBeGreaterThan(all);
   });
 
-  it('fails the page with a BadInputError for a pattern RE2 cannot run', async () => {
+  it('fails the page with a bad-regex failure for a pattern RE2 cannot run', async () => {
     const res = response(crawlMeta({ maxdepth: 1, allow_regex: ['(\\w+)\\1'] }));
-    await expect(collect(new LinkSpider({ logger }), res)).rejects.toThrow(BadInputError);
+    await expect(collect(new LinkSpider({ logger }), res)).rejects.toMatchObject({
+      reason: 'bad-regex',
+      retryable: false,
+      code: 'SC_BAD_INPUT',
+    });
   });
 
   it('follows nothing from a body that is not markup', async () => {

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Backoff, OutageLog, pause } from '../../core/backoff.js';
+import { Backoff, OutageLog } from '../../core/backoff.js';
 import { ConnectionError, errorMessage } from '../../core/errors.js';
 import { isStoreUnavailable } from '../../core/store/index.js';
 import type { Logger } from '../../core/logging/index.js';
@@ -9,6 +9,8 @@ import type { CrawlItem } from '../pipeline/item.js';
 import type { ItemOutcome } from '../middleware/item-pipelines.js';
 import { failureItem } from './failure-item.js';
 import { definiteFailure } from './definite-failure.js';
+import { PatientPublisher } from './patient-publisher.js';
+import { followRedirect, REDIRECT_STATUSES, retryRequest } from './follow-ups.js';
 import { isFetchProblem, type FetchedPage, type PageFetcher, type PageParser } from './ports.js';
 
 export interface EngineOptions {
@@ -81,11 +83,16 @@ export class CrawlEngine {
   private wake: (() => void) | undefined;
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
-  /** Kafka refusing pages: reported once per outage; while it lasts no new work is leased. */
-  private readonly publishOutage: OutageLog;
+  /** Publishes with patience; while Kafka refuses pages no new work is leased. */
+  private readonly publisher: PatientPublisher;
 
   constructor(private readonly options: EngineOptions) {
-    this.publishOutage = new OutageLog(options.logger, 'Kafka', { level: 'error' });
+    this.publisher = new PatientPublisher({
+      publish: options.publish,
+      logger: options.logger,
+      ...(options.publishPatienceMs !== undefined ? { patienceMs: options.publishPatienceMs } : {}),
+      ...(options.probePublisher ? { probe: options.probePublisher } : {}),
+    });
   }
 
   get inFlight(): number {
@@ -151,7 +158,7 @@ export class CrawlEngine {
       try {
         // A turn can pass without a store call (nothing ready): only a reply proves the outage is over.
         if (outage.down) await frontier.probe();
-        if (this.publishOutage.down && !(await this.publisherBack())) {
+        if (this.publisher.down && !(await this.publisher.back(this.inflight.size === 0))) {
           await this.idle(backoff.next());
           continue;
         }
@@ -179,22 +186,6 @@ export class CrawlEngine {
         else logger.error('Crawl loop error, retrying', { error: errorMessage(err), retry_in_ms: delay });
         await this.idle(delay);
       }
-    }
-  }
-
-  /** During a publish outage: whether Kafka answers again (no probe configured: let one batch try). */
-  private async publisherBack(): Promise<boolean> {
-    if (!this.options.probePublisher) return this.inflight.size === 0;
-    return this.brokerAnswers();
-  }
-
-  private async brokerAnswers(): Promise<boolean> {
-    if (!this.options.probePublisher) return false;
-    try {
-      await this.options.probePublisher();
-      return true;
-    } catch {
-      return false;
     }
   }
 
@@ -247,7 +238,7 @@ export class CrawlEngine {
     if (
       err instanceof ConnectionError &&
       err.code === 'SC_KAFKA_UNREACHABLE' &&
-      !(await this.brokerAnswers())
+      !(await this.publisher.answers())
     ) {
       // Kafka, not the request, failed (the outage is logged once): hand it back uncounted, so an outage
       // of any length never turns pages into failures. The loop leases nothing until Kafka answers. (A
@@ -344,7 +335,7 @@ export class CrawlEngine {
     downloaded();
 
     await remembered;
-    if (this.options.followRedirects && REDIRECTS.has(page.status) && page.headers.location?.[0]) {
+    if (this.options.followRedirects && REDIRECT_STATUSES.has(page.status) && page.headers.location?.[0]) {
       return this.redirect(lease, page, page.headers.location[0]);
     }
 
@@ -385,7 +376,9 @@ export class CrawlEngine {
   }
 
   private async finish(lease: Lease, items: CrawlItem[], outcome: 'published' | 'failed'): Promise<void> {
-    const sent = await Promise.all(items.map((item) => this.publishPatiently(item)));
+    const sent = await Promise.all(
+      items.map((item) => this.publisher.publish(item, () => this.stopping, this.abort.signal)),
+    );
     // A page published without its body (too large for Kafka), or failed by a pipeline, counts as a
     // failure, as its record says. A request whose every item a pipeline dropped counts as neither.
     const failed = sent.includes('too-large') || sent.includes('failed');
@@ -394,96 +387,16 @@ export class CrawlEngine {
   }
 
   /**
-   * Publishes one item, riding out a short Kafka outage with backoff while the lease is held (each item on
-   * its own, so a page's items that already went out are not sent twice). Past the patience, or when the
-   * crawler stops, throws ConnectionError('SC_KAFKA_UNREACHABLE') and the lease goes back uncounted.
-   */
-  private async publishPatiently(item: CrawlItem): Promise<ItemOutcome | void> {
-    const patience = this.options.publishPatienceMs ?? 30_000;
-    const deadline = Date.now() + patience;
-    const backoff = new Backoff({ initialMs: 250, maxMs: 5000 });
-    for (;;) {
-      try {
-        const sent = await this.options.publish(item);
-        this.publishOutage.recovered();
-        return sent;
-      } catch (err) {
-        const delay = backoff.next();
-        if (this.stopping || Date.now() + delay > deadline) {
-          this.publishOutage.failed(err, delay);
-          throw new ConnectionError(
-            'SC_KAFKA_UNREACHABLE',
-            `Kafka did not take the page within ${Math.round(patience / 1000)} s: ${errorMessage(err)}`,
-            { cause: err },
-          );
-        }
-        this.publishOutage.failed(err, delay);
-        await pause(delay, this.abort.signal);
-      }
-    }
-  }
-
-  /**
    * Sends a redirect's target back through the frontier, as Scrapy's redirect middleware does: the
    * duplicate filter, the page limits and the target domain's throttle apply to it, and the address guard
    * checks it when it is fetched. The redirect response itself is not published.
    */
   private async redirect(lease: Lease, page: FetchedPage, location: string): Promise<void> {
-    const request = lease.request;
-    const hops = (Number(request.meta.redirect_times) || 0) + 1;
-    let target: string;
-    try {
-      target = new URL(location, page.finalUrl).href;
-    } catch {
-      return this.finish(
-        lease,
-        [failureItem(request, { reason: 'invalid-url', message: `Invalid redirect to ${location}` })],
-        'failed',
-      );
+    const followed = followRedirect(lease.request, page, location, this.options.maxRedirects);
+    if ('failure' in followed) {
+      return this.finish(lease, [failureItem(lease.request, followed.failure)], 'failed');
     }
-    const status = page.status;
-    const statusText = page.statusText;
-    if (hops > this.options.maxRedirects) {
-      const message = `More than ${this.options.maxRedirects} redirects, last to ${target}`;
-      return this.finish(
-        lease,
-        [failureItem(request, { reason: 'too-many-redirects', message, status, statusText })],
-        'failed',
-      );
-    }
-    const scheme = new URL(target).protocol;
-    if (scheme !== 'http:' && scheme !== 'https:') {
-      // The frontier would refuse it silently (no domain to queue it under), and it must not be fetched.
-      const message = `Redirect to ${target}: only http and https are crawled`;
-      return this.finish(
-        lease,
-        [failureItem(request, { reason: 'unsupported-scheme', message, status, statusText })],
-        'failed',
-      );
-    }
-    const chain = [...((request.meta.redirect_urls as string[] | undefined) ?? []), request.url];
-    if (chain.includes(target)) {
-      const message = `Redirect loop: ${[...chain, target].join(' -> ')}`;
-      return this.finish(
-        lease,
-        [failureItem(request, { reason: 'redirect-loop', message, status, statusText })],
-        'failed',
-      );
-    }
-    const keepsMethod = page.status === 307 || page.status === 308;
-    const next: QueuedRequest = {
-      ...request,
-      url: target,
-      method: keepsMethod ? request.method : 'GET',
-      body: keepsMethod ? request.body : '',
-      meta: {
-        ...request.meta,
-        redirect_times: hops,
-        redirect_urls: chain,
-      },
-      dontFilter: false,
-      callback: request.callback ?? 'parse',
-    };
+    const next = followed.next;
     await this.options.frontier.enqueue([
       {
         request: next,
@@ -492,28 +405,22 @@ export class CrawlEngine {
       },
     ]);
     // A target already crawled (or queued) in this crawl is dropped by the duplicate filter, as in the
-    // original: this request's outcome is that page's own record. A loop within its own chain was caught above.
+    // original: this request's outcome is that page's own record. A loop within its own chain was caught.
     await this.options.frontier.ack(lease, null);
   }
 
   /** Queues the request again at a lower priority (the original's RedisRetryMiddleware) and ends the lease. */
   private async retry(lease: Lease, reason: string, status: number): Promise<void> {
     const request = lease.request;
-    const meta = request.meta;
-    const retryTimes = (Number(meta.retry_times) || 0) + 1;
-    const again: QueuedRequest = {
-      ...request,
-      meta: { ...meta, retry_times: retryTimes, priority: (Number(meta.priority) || 0) - 10 },
-      dontFilter: true,
-    };
+    const again = retryRequest(request);
     if (this.options.logRetries !== false)
       this.options.logger.error('Scraper Retry', {
         error_request: request.url,
         error_reason: reason,
-        retry_count: retryTimes,
+        retry_count: again.meta.retry_times,
         status_code: status,
-        appid: meta.appid,
-        crawlid: meta.crawlid,
+        appid: request.meta.appid,
+        crawlid: request.meta.crawlid,
         url: request.url,
       });
     await this.options.frontier.enqueue([
@@ -522,8 +429,6 @@ export class CrawlEngine {
     await this.options.frontier.ack(lease, null);
   }
 }
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** A request straight from the Kafka Monitor (no serialized-request fields), i.e. a crawl's seed. */
 function isSeed(request: QueuedRequest): boolean {

@@ -1,3 +1,4 @@
+import { RequestFailure } from '../../core/errors.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
 import type { DownloadResponse } from '../middleware/types.js';
@@ -23,18 +24,11 @@ export interface PageFetcher {
   close(): Promise<void>;
 }
 
-/** A fetch that failed for a known reason; `retryable` failures are tried again up to RETRY_TIMES. */
-export interface FetchProblem extends Error {
-  reason: string;
-  retryable: boolean;
-}
+/** A fetch (or parse) that failed for a known reason; `retryable` ones are tried again up to RETRY_TIMES. */
+export type FetchProblem = RequestFailure;
 
 export function isFetchProblem(err: unknown): err is FetchProblem {
-  return (
-    err instanceof Error &&
-    typeof (err as Partial<FetchProblem>).reason === 'string' &&
-    typeof (err as Partial<FetchProblem>).retryable === 'boolean'
-  );
+  return err instanceof RequestFailure;
 }
 
 /** Runs the spider on a page: items to publish and follow-up requests to queue. */

@@ -1,4 +1,4 @@
-import { ClusterError } from '../../core/errors.js';
+import { RequestFailure, type ErrorCode } from '../../core/errors.js';
 
 export type FetchErrorReason =
   | 'blocked-address'
@@ -16,13 +16,21 @@ export type FetchErrorReason =
 
 const RETRYABLE: ReadonlySet<FetchErrorReason> = new Set(['timeout', 'connect', 'dns', 'network']);
 
+/** The error code of a reason: a timeout or a network failure is not bad input, a refusal is. */
+function codeOf(reason: FetchErrorReason): ErrorCode {
+  if (reason === 'timeout') return 'SC_TIMEOUT';
+  if (reason === 'connect' || reason === 'dns' || reason === 'network' || reason === 'aborted')
+    return 'SC_FETCH_FAILED';
+  return 'SC_BAD_INPUT';
+}
+
 /**
  * A request that produced no response. `reason` is stable for callers to branch on; `retryable` says whether
- * trying again later could help (the retry middleware's test).
+ * trying again later could help (the retry middleware's test); `code` follows the reason (SC_TIMEOUT,
+ * SC_FETCH_FAILED for the network, SC_BAD_INPUT for refusals).
  */
-export class FetchError extends ClusterError {
-  readonly reason: FetchErrorReason;
-  readonly retryable: boolean;
+export class FetchError extends RequestFailure {
+  declare readonly reason: FetchErrorReason;
   /** The URL that failed: the requested one, or the redirect hop that was refused. */
   readonly url: string;
 
@@ -33,10 +41,8 @@ export class FetchError extends ClusterError {
     message: string,
     options?: { cause?: unknown; retryable?: boolean },
   ) {
-    super('SC_BAD_INPUT', message, options);
-    this.reason = reason;
+    super(codeOf(reason), reason, message, options?.retryable ?? RETRYABLE.has(reason), options);
     this.url = url;
-    this.retryable = options?.retryable ?? RETRYABLE.has(reason);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ClusterError, errorMessage } from '../../core/errors.js';
+import { errorMessage, RequestFailure } from '../../core/errors.js';
 
 /** Why a user extension failed a request: the `reason` of its failure record. */
 export type ExtensionFailure = 'pipeline-error' | 'middleware-error' | 'middleware-timeout';
@@ -8,18 +8,14 @@ export type ExtensionFailure = 'pipeline-error' | 'middleware-error' | 'middlewa
  * retryable: the same code would fail the same way, so the request ends with one failure record naming the
  * component (the engine treats it as any other definite failure).
  */
-export class ExtensionError extends ClusterError {
-  readonly retryable = false;
+export class ExtensionError extends RequestFailure {
+  declare readonly reason: ExtensionFailure;
 
   /** The component that failed (its ITEM_PIPELINES / *_MIDDLEWARES key). */
   readonly component: string;
 
-  constructor(
-    readonly reason: ExtensionFailure,
-    message: string,
-    options: { cause?: unknown; component: string },
-  ) {
-    super('SC_EXTENSION_FAILED', message, options);
+  constructor(reason: ExtensionFailure, message: string, options: { cause?: unknown; component: string }) {
+    super('SC_EXTENSION_FAILED', reason, message, false, options);
     this.component = options.component;
   }
 }
