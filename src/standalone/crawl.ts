@@ -5,6 +5,7 @@ import type { SettingsRecord } from '../core/settings/index.js';
 import type { SpiderClass } from '../crawler/spider/index.js';
 import { startStandalone, type StandaloneCluster } from './cluster.js';
 import type { StandaloneSettingsSource } from './settings.js';
+import { pause as sleep } from '../core/backoff.js';
 
 /** One record of the crawled firehose: a page, or (with `error`) the one failure record of a request. */
 export interface CrawlResult {
@@ -68,8 +69,6 @@ const CRAWL_OVERRIDES: SettingsRecord = {
   FLASK_LOGGING_ENABLED: false,
   STATS_DUMP: 0,
 };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function postFeed(base: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
   const response = await fetch(`${base}/feed`, {

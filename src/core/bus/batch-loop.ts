@@ -1,6 +1,5 @@
 import type { BusMessage } from './types.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { pause as sleep } from '../backoff.js';
 
 /**
  * Drives a subscription's handler: takes up to `maxBatch` buffered records, runs the handler until it

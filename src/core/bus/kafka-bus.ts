@@ -17,6 +17,7 @@ import {
   type Subscription,
 } from './types.js';
 import { ConnectionError, errorMessage } from '../errors.js';
+import { pause as sleep } from '../backoff.js';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -30,8 +31,6 @@ export interface KafkaBusOptions {
 type RawMessage = Message<string, string, string, string>;
 const RAW = Symbol('raw');
 type Tracked = BusMessage & { [RAW]: RawMessage };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function commitRaw(raw: RawMessage): Promise<void> {
   return new Promise((resolve, reject) => {

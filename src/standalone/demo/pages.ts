@@ -1,3 +1,5 @@
+import { pause as sleep } from '../../core/backoff.js';
+
 /** One crawl result as the demo keeps it. */
 export interface Page {
   url: string;
@@ -45,4 +47,4 @@ export class CrawledPages {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
