@@ -10,7 +10,6 @@ import { isStoreUnavailable, type Store } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
 import { PublicIpLookup } from './control/public-ip.js';
-import { fetcherPort, spiderParser } from './engine/adapters.js';
 import { CrawlEngine } from './engine/engine.js';
 import type { PageFetcher } from './engine/ports.js';
 import { downloaderChain } from './middleware/downloader-middlewares.js';
@@ -27,6 +26,7 @@ import { measuredFetcher } from './observe/measured-fetcher.js';
 import { CrawlerMetrics } from './observe/metrics.js';
 import { ProgressLog } from './observe/progress.js';
 import { queueOf } from './observe/queue-of.js';
+import { spiderParser } from './spider/page-parser.js';
 import { StatusCodeStats } from './observe/status-codes.js';
 import type { CrawlItem } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
@@ -151,7 +151,7 @@ export class Crawler {
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.
     this.fetcher = new Fetcher({ ...settings, REDIRECT_ENABLED: false }, { logger });
-    this.measuredFetcher = measuredFetcher(fetcherPort(this.fetcher), this.metrics);
+    this.measuredFetcher = measuredFetcher(this.fetcher, this.metrics);
     this.pipeline = new KafkaPipeline({
       bus,
       logger,

@@ -1,18 +1,21 @@
 import { RequestFailure } from '../../core/errors.js';
+import type { FetchRequest } from '../fetch/types.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlItem } from '../pipeline/item.js';
 import type { DownloadResponse } from '../middleware/types.js';
 
 // What the engine needs from the fetcher and the spider, kept minimal so each side can be tested alone.
 
-export interface FetchInput {
-  url: string;
+/**
+ * A request as the engine hands it to the downloader: the fetcher's request with every field set, plus
+ * the crawl meta the downloader middlewares read (`meta.proxy`, `meta.useragent`...).
+ */
+export interface FetchInput extends FetchRequest {
   method: string;
   headers: Record<string, string>;
   body: string;
   cookies: Record<string, string> | string | null;
   userAgent: string | null;
-  /** The request's crawl meta (downloader middlewares read and change it; `meta.proxy` picks a proxy). */
   meta: Record<string, unknown>;
 }
 

@@ -163,7 +163,7 @@ export class Fetcher {
   private async follow(req: FetchRequest, deadline: Deadline, started: number, mode: Mode) {
     let hop = parseHttpUrl(req.url);
     let method = (req.method ?? 'GET').toUpperCase();
-    let body = req.body;
+    let body = req.body || undefined;
     let headers = this.requestHeaders(req);
     const redirects: string[] = [];
     for (;;) {
@@ -300,10 +300,10 @@ export class Fetcher {
   private requestHeaders(req: FetchRequest): Readonly<HeaderMap> {
     const extra = req.headers && Object.keys(req.headers).length > 0 ? req.headers : undefined;
     const agent = req.userAgent ?? this.settings.USER_AGENT;
-    if (!extra && req.cookies === undefined && agent === this.settings.USER_AGENT) return this.defaultHeaders;
+    if (!extra && req.cookies == null && agent === this.settings.USER_AGENT) return this.defaultHeaders;
     const headers: HeaderMap = { ...this.defaultHeaders, 'user-agent': agent };
     if (extra) for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
-    if (req.cookies !== undefined && headers.cookie === undefined) {
+    if (req.cookies != null && headers.cookie === undefined) {
       const cookie = cookieHeader(req.cookies);
       if (cookie !== undefined) headers.cookie = cookie;
     }

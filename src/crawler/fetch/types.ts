@@ -6,9 +6,13 @@ export interface FetchRequest {
   method?: string;
   /** Applied over DEFAULT_REQUEST_HEADERS and the User-Agent (names are case-insensitive). */
   headers?: Record<string, string>;
+  /** Sent as the request body; empty or undefined: none. */
   body?: string;
-  /** Sent as one Cookie header; a string is split into `name=value` pairs as the original's parse_cookie. */
-  cookies?: Record<string, string> | string;
+  /**
+   * Sent as one Cookie header; a string is split into `name=value` pairs as the original's parse_cookie.
+   * Null or undefined: none.
+   */
+  cookies?: Record<string, string> | string | null;
   /** Replaces USER_AGENT for this request; null or undefined keeps USER_AGENT. */
   userAgent?: string | null;
 }

@@ -1,30 +1,15 @@
-import type { Fetcher } from '../fetch/index.js';
+// The spider side of the engine: requests between the spider's shape (CrawlRequest, optional fields, as
+// users write them) and the queued one (QueuedRequest, every field set, as the wire decodes it).
 import { RecentMap } from '../frontier/recent-map.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import { requestFingerprint } from '../links/index.js';
 import type { CrawlItem } from '../pipeline/item.js';
-import { CrawlResponse, isItem, type CrawlRequest, type Spider } from '../spider/index.js';
+import { isItem } from './guards.js';
+import { CrawlResponse } from './response.js';
+import type { Spider } from './spider.js';
+import type { CrawlRequest } from './types.js';
 import type { SpiderOutputChain } from '../middleware/spider-middlewares.js';
-import type { PageFetcher, PageParser } from './ports.js';
-
-/** The project's Fetcher as the engine's PageFetcher. */
-export function fetcherPort(fetcher: Fetcher): PageFetcher {
-  return {
-    fetch: (input, signal) =>
-      fetcher.fetch(
-        {
-          url: input.url,
-          method: input.method,
-          headers: input.headers,
-          ...(input.body ? { body: input.body } : {}),
-          ...(input.cookies ? { cookies: input.cookies } : {}),
-          userAgent: input.userAgent,
-        },
-        signal,
-      ),
-    close: () => fetcher.close(),
-  };
-}
+import type { PageParser } from '../engine/ports.js';
 
 function toCrawlRequest(request: QueuedRequest): CrawlRequest {
   return {
@@ -52,7 +37,10 @@ function toQueued(request: CrawlRequest): QueuedRequest {
   };
 }
 
-/** A spider as the engine's PageParser: builds the CrawlResponse and converts what parse() yields. */
+/**
+ * A spider as the engine's PageParser (the spider's output through the spider middlewares): builds the
+ * CrawlResponse and converts what parse() yields from the spider's request shape to the queued one.
+ */
 export function spiderParser(spider: Spider, middlewares?: SpiderOutputChain): PageParser {
   // Most links of a page were met on other pages before: their fingerprints (a URL parse and a SHA1 each)
   // are remembered for body-less requests, keyed by the URL (GET) or method and URL. A URL never starts with
