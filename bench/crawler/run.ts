@@ -64,7 +64,7 @@ import { resolveSettings } from '../../src/core/settings/index.js';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { Crawler } from '../../src/crawler/crawler.js';
 import type { Lease } from '../../src/crawler/frontier/frontier.js';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult as PublishedItem } from '../../src/crawler/pipeline/item.js';
 import { KafkaPipeline } from '../../src/crawler/pipeline/kafka-pipeline.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { LinkSpider, type SpiderClass } from '../../src/crawler/spider/index.js';
@@ -817,7 +817,7 @@ async function measureLogCost(): Promise<{ text: number; json: number }> {
     url: `http://d3.test:8080/page/${i * 7}`,
     text: `Page ${i * 7}`,
   }));
-  const item: CrawlItem = {
+  const item: PublishedItem = {
     appid: 'benchapp',
     crawlid: 'cbench',
     url: 'http://d3.test:8080/page/17',

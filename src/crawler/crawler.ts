@@ -28,7 +28,7 @@ import { ProgressLog } from './observe/progress.js';
 import { queueOf } from './observe/queue-of.js';
 import { spiderParser } from './spider/page-parser.js';
 import { StatusCodeStats } from './observe/status-codes.js';
-import type { CrawlItem } from './pipeline/item.js';
+import type { CrawlResult } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
 import type { Spider, SpiderClass } from './spider/index.js';
 import { redisKeys } from '../core/wire/keys.js';
@@ -341,7 +341,7 @@ export class Crawler {
    * Sends a page or failure record through the item pipelines (ITEM_PIPELINES: by default a log line, then
    * Kafka), counting it and noting its crawl's activity.
    */
-  private async publish(item: CrawlItem): Promise<ItemOutcome> {
+  private async publish(item: CrawlResult): Promise<ItemOutcome> {
     let outcome: ItemOutcome;
     try {
       outcome = await this.extensions!.items.process(item);

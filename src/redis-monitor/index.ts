@@ -32,7 +32,7 @@ export {
   STORE_ERROR,
   parseDomainConfig,
   updateDomainConfig,
-  type DomainConfig,
+  type DomainConfigDocument,
 } from './zookeeper/domain-config.js';
 export { dumpPyYaml, pyFloat, type PyYamlValue } from './zookeeper/pyyaml.js';
 export { LazyBus } from './lazy-bus.js';

@@ -10,7 +10,7 @@ import { crawlRecord } from '../core/wire/crawl-fields.js';
  * differ from Redis's, the totals and the members left do not (the contract tests check both stores).
  */
 
-interface CrawlItem {
+interface QueuedCrawlFields {
   appid?: unknown;
   crawlid?: unknown;
   priority?: unknown;
@@ -19,7 +19,7 @@ interface CrawlItem {
 }
 
 /** The crawl fields of a queue member (see crawlRecord: any `meta` table replaces the member, as in the Lua). */
-function crawlFields(raw: unknown): CrawlItem | undefined {
+function crawlFields(raw: unknown): QueuedCrawlFields | undefined {
   return crawlRecord(raw, { anyMetaTable: true });
 }
 

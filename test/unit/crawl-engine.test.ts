@@ -5,7 +5,7 @@ import { CrawlEngine } from '../../src/crawler/engine/engine.js';
 import type { FetchedPage, FetchInput, PageFetcher, PageParser } from '../../src/crawler/engine/ports.js';
 import { Frontier } from '../../src/crawler/frontier/frontier.js';
 import type { QueuedRequest } from '../../src/core/wire/request-codec.js';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult } from '../../src/crawler/pipeline/item.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
 
 class FetchProblem extends RequestFailure {
@@ -78,10 +78,10 @@ function parser(links: Record<string, string[]>): PageParser {
         links: [],
         attrs: null,
         encoding: page.encoding,
-      } satisfies CrawlItem;
+      } satisfies CrawlResult;
     },
     fingerprint: (r) => `${r.method} ${r.url}`,
-    isItem: (o): o is CrawlItem => 'status_code' in o,
+    isItem: (o): o is CrawlResult => 'status_code' in o,
   };
 }
 
@@ -106,7 +106,7 @@ async function setup(
     crawlStatsTimeout: 600,
     logger,
   });
-  const published: CrawlItem[] = [];
+  const published: CrawlResult[] = [];
   const engine = new CrawlEngine({
     frontier,
     fetcher,

@@ -26,7 +26,7 @@ import {
   type DownloaderMiddleware,
   type ItemPipeline,
 } from '../../src/crawler/middleware/types.js';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult } from '../../src/crawler/pipeline/item.js';
 import { CrawlResponse, LinkSpider, type SpiderOutput } from '../../src/crawler/spider/index.js';
 import { startStandalone, type StandaloneCluster } from '../../src/standalone/index.js';
 import { startTestWeb, type TestWeb } from '../../src/testweb/index.js';
@@ -41,7 +41,7 @@ function settingsWith(overrides: Record<string, unknown>) {
   return resolveSettings('crawler', { env: {}, overrides });
 }
 
-function item(url: string, extra: Partial<CrawlItem> = {}): CrawlItem {
+function item(url: string, extra: Partial<CrawlResult> = {}): CrawlResult {
   return {
     appid: 'a',
     crawlid: 'c',
@@ -59,7 +59,7 @@ function item(url: string, extra: Partial<CrawlItem> = {}): CrawlItem {
   };
 }
 
-type Publish = (item: CrawlItem) => Promise<'published'>;
+type Publish = (item: CrawlResult) => Promise<'published'>;
 const publishNothing: Publish = async () => 'published';
 
 /** The chains of these settings (over the defaults), publishing with `publish`. */
@@ -74,7 +74,7 @@ function extensions(settings: Record<string, unknown> = {}, publish: Publish = p
 }
 
 /** The default pipelines with `pipelines` at rank 50 (before Kafka), publishing into `published`. */
-function pipelineChain(pipelines: Record<string, ItemPipeline>, published: CrawlItem[], timeoutMs = 2000) {
+function pipelineChain(pipelines: Record<string, ItemPipeline>, published: CrawlResult[], timeoutMs = 2000) {
   const dropped: string[] = [];
   const stages = [
     { id: 'LoggingBeforePipeline', rank: 1, plugin: new LoggingBeforePipeline(quiet) },
@@ -153,7 +153,7 @@ describe('loading the extension settings', () => {
 
 describe('the item pipeline chain', () => {
   it('passes every item through the stages in order; a stage may change it, and Kafka gets the change', async () => {
-    const published: CrawlItem[] = [];
+    const published: CrawlResult[] = [];
     const tagger: ItemPipeline = { processItem: (i) => ({ ...i, tagged: true }) };
     const { chain } = pipelineChain({ tagger }, published);
     expect(await chain.process(item('http://a.test/'))).toBe('published');
@@ -162,7 +162,7 @@ describe('the item pipeline chain', () => {
   });
 
   it('drops an item on DropItem: counted with the reason, not published', async () => {
-    const published: CrawlItem[] = [];
+    const published: CrawlResult[] = [];
     const dropper: ItemPipeline = {
       processItem: (i) => {
         if (i.url.includes('private')) throw new DropItem('private page');
@@ -177,12 +177,12 @@ describe('the item pipeline chain', () => {
   });
 
   it('fails an item whose stage throws, hangs or returns nothing: one pipeline-error record goes out instead', async () => {
-    const published: CrawlItem[] = [];
+    const published: CrawlResult[] = [];
     const thrower: ItemPipeline = {
       processItem: (i) => {
         if (i.url.endsWith('/throw')) throw new Error('disk full');
-        if (i.url.endsWith('/hang')) return new Promise<CrawlItem>(() => undefined);
-        if (i.url.endsWith('/nothing')) return undefined as unknown as CrawlItem;
+        if (i.url.endsWith('/hang')) return new Promise<CrawlResult>(() => undefined);
+        if (i.url.endsWith('/nothing')) return undefined as unknown as CrawlResult;
         return i;
       },
     };

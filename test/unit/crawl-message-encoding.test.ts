@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult } from '../../src/crawler/pipeline/item.js';
 import { crawlMessage, pythonUtcIso, sortedJson } from '../../src/crawler/pipeline/message.js';
 
 // The encoding before the one-pass writer: a sorted deep copy, then JSON.stringify. The new writer must
@@ -17,7 +17,7 @@ function referenceSortKeys(value: unknown): unknown {
 
 const reference = (value: unknown) => JSON.stringify(referenceSortKeys(value));
 
-function referenceMessage(item: CrawlItem, now: Date): string {
+function referenceMessage(item: CrawlResult, now: Date): string {
   const datum: Record<string, unknown> = { ...item, timestamp: pythonUtcIso(now) };
   const bytes = typeof item.body === 'string' ? Buffer.from(item.body, 'utf8') : item.body;
   datum.body = bytes.toString('utf8');
@@ -169,7 +169,7 @@ describe('crawl message encoding (one pass, no sorted copy)', () => {
         text: `Page "${i}"`,
       }));
       const body = `<html>${'x'.repeat(Math.floor(next() * 30_000))}${STRINGS.join('')}</html>`;
-      const item: CrawlItem = {
+      const item: CrawlResult = {
         appid: 'app',
         crawlid: `c${seed}`,
         url: links[0]!.url,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../src/core/bus/index.js';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult } from '../../src/crawler/pipeline/item.js';
 import { KafkaPipeline } from '../../src/crawler/pipeline/kafka-pipeline.js';
 import { crawlMessage, pythonUtcIso } from '../../src/crawler/pipeline/message.js';
 import { captureLogger } from '../support/capture-logger.js';
 
-function item(overrides: Partial<CrawlItem> = {}): CrawlItem {
+function item(overrides: Partial<CrawlResult> = {}): CrawlResult {
   return {
     appid: 'app',
     crawlid: 'crawlid',

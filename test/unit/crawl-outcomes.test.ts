@@ -7,7 +7,7 @@ import { Frontier } from '../../src/crawler/frontier/frontier.js';
 import type { QueuedRequest } from '../../src/core/wire/request-codec.js';
 import { BadPatternError } from '../../src/core/user-regex.js';
 import { FetchError } from '../../src/crawler/fetch/errors.js';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult } from '../../src/crawler/pipeline/item.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
 
 /** Answers from a table; a fetch honours the abort signal, as the real fetcher does. */
@@ -63,17 +63,17 @@ function pageParser(fail: (url: string) => Error | undefined = () => undefined):
         links: [],
         attrs: null,
         encoding: 'utf-8',
-      } satisfies CrawlItem;
+      } satisfies CrawlResult;
     },
     fingerprint: (r) => `${r.method} ${r.url}`,
-    isItem: (o): o is CrawlItem => 'status_code' in o,
+    isItem: (o): o is CrawlResult => 'status_code' in o,
   };
 }
 
 async function setup(
   fetcher: TableFetcher,
   parser: PageParser,
-  over: { publish?: (item: CrawlItem) => Promise<'published' | 'too-large' | void> } = {},
+  over: { publish?: (item: CrawlResult) => Promise<'published' | 'too-large' | void> } = {},
 ) {
   const store = new MemoryStore();
   const { logger, lines } = captureLogger('sc-crawler');
@@ -92,7 +92,7 @@ async function setup(
     logger,
   };
   const frontier = new Frontier(store, frontierOptions);
-  const published: CrawlItem[] = [];
+  const published: CrawlResult[] = [];
   const engine = new CrawlEngine({
     frontier,
     fetcher,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus, type Outgoing } from '../../src/core/bus/index.js';
-import type { CrawlItem } from '../../src/crawler/pipeline/item.js';
+import type { CrawlResult } from '../../src/crawler/pipeline/item.js';
 import { KafkaPipeline } from '../../src/crawler/pipeline/kafka-pipeline.js';
 import {
   BATCH_OVERHEAD,
@@ -29,7 +29,7 @@ class LimitedBus extends MemoryBus {
   }
 }
 
-function page(i: number, bodyBytes: number): CrawlItem {
+function page(i: number, bodyBytes: number): CrawlResult {
   return {
     appid: 'app',
     crawlid: 'c1',

@@ -5,7 +5,7 @@ import { isStoreUnavailable } from '../../core/store/index.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 import type { ItemOutcome } from '../middleware/item-pipelines.js';
 import { failureItem } from './failure-item.js';
 import { definiteFailure } from './definite-failure.js';
@@ -22,7 +22,7 @@ export interface EngineOptions {
    * without its body and `failed` when a pipeline failed it (both count as failed), `dropped` when a
    * pipeline dropped it.
    */
-  publish: (item: CrawlItem) => Promise<ItemOutcome | void>;
+  publish: (item: CrawlResult) => Promise<ItemOutcome | void>;
   logger: Logger;
   /** Downloads at once (CONCURRENT_REQUESTS). */
   concurrentRequests: number;
@@ -344,7 +344,7 @@ export class CrawlEngine {
     this.options.onOutcome?.({ request, status: page.status, retried, page });
     if (retried) return this.retry(lease, `HTTP ${page.status}`, page.status);
 
-    const items: CrawlItem[] = [];
+    const items: CrawlResult[] = [];
     const children: QueuedRequest[] = [];
     try {
       for await (const output of parser.parse(page, request)) {
@@ -375,7 +375,7 @@ export class CrawlEngine {
     await this.finish(lease, items, retryStatus ? 'failed' : 'published');
   }
 
-  private async finish(lease: Lease, items: CrawlItem[], outcome: 'published' | 'failed'): Promise<void> {
+  private async finish(lease: Lease, items: CrawlResult[], outcome: 'published' | 'failed'): Promise<void> {
     const sent = await Promise.all(
       items.map((item) => this.publisher.publish(item, () => this.stopping, this.abort.signal)),
     );

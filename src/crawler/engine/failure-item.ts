@@ -1,5 +1,5 @@
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 
 /** Status codes for requests that never got a usable response, following the original's conventions. */
 const STATUS_FOR_REASON: Record<string, number> = {
@@ -24,7 +24,7 @@ const STATUS_FOR_REASON: Record<string, number> = {
 export function failureItem(
   request: QueuedRequest,
   failure: { reason: string; message: string; status?: number; statusText?: string },
-): CrawlItem {
+): CrawlResult {
   const meta = request.meta;
   const status = failure.status ?? STATUS_FOR_REASON[failure.reason] ?? 504;
   return {

@@ -2,7 +2,7 @@ import { Backoff, OutageLog, pause } from '../../core/backoff.js';
 import { ConnectionError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { ItemOutcome } from '../middleware/item-pipelines.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 
 /**
  * Publishes the items of downloaded pages, riding out short Kafka outages while their leases are held.
@@ -14,7 +14,7 @@ export class PatientPublisher {
 
   constructor(
     private readonly options: {
-      publish: (item: CrawlItem) => Promise<ItemOutcome | void>;
+      publish: (item: CrawlResult) => Promise<ItemOutcome | void>;
       logger: Logger;
       /** How long one item keeps trying (default 30 s; under LEASE_TIMEOUT so no other crawler takes it). */
       patienceMs?: number;
@@ -51,7 +51,11 @@ export class PatientPublisher {
    * not sent twice). Past the patience, or once `stopping()` says so, throws
    * ConnectionError('SC_KAFKA_UNREACHABLE'): the lease then goes back uncounted.
    */
-  async publish(item: CrawlItem, stopping: () => boolean, signal: AbortSignal): Promise<ItemOutcome | void> {
+  async publish(
+    item: CrawlResult,
+    stopping: () => boolean,
+    signal: AbortSignal,
+  ): Promise<ItemOutcome | void> {
     const patience = this.options.patienceMs ?? 30_000;
     const deadline = Date.now() + patience;
     const backoff = new Backoff({ initialMs: 250, maxMs: 5000 });

@@ -1,7 +1,7 @@
 import { RequestFailure } from '../../core/errors.js';
 import type { FetchRequest } from '../fetch/types.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 import type { DownloadResponse } from '../middleware/types.js';
 
 // What the engine needs from the fetcher and the spider, kept minimal so each side can be tested alone.
@@ -36,7 +36,7 @@ export function isFetchProblem(err: unknown): err is FetchProblem {
 
 /** Runs the spider on a page: items to publish and follow-up requests to queue. */
 export interface PageParser {
-  parse(page: FetchedPage, request: QueuedRequest): AsyncIterable<CrawlItem | QueuedRequest>;
+  parse(page: FetchedPage, request: QueuedRequest): AsyncIterable<CrawlResult | QueuedRequest>;
   fingerprint(request: QueuedRequest): string;
-  isItem(output: CrawlItem | QueuedRequest): output is CrawlItem;
+  isItem(output: CrawlResult | QueuedRequest): output is CrawlResult;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logging/index.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 import type { KafkaPipeline } from '../pipeline/kafka-pipeline.js';
 import { isRequest } from '../spider/guards.js';
 import type { CrawlResponse } from '../spider/response.js';
@@ -20,7 +20,7 @@ import type {
 export class LoggingBeforePipeline implements ItemPipeline {
   constructor(private readonly logger: Logger) {}
 
-  processItem(item: CrawlItem): CrawlItem {
+  processItem(item: CrawlResult): CrawlResult {
     if (this.logger.isEnabledFor('DEBUG')) {
       this.logger.debug(`Scraped page: ${item.url}`, {
         action: 'emit',
@@ -38,7 +38,7 @@ export class LoggingBeforePipeline implements ItemPipeline {
 export class KafkaPipelineStage implements ItemPipeline {
   constructor(private readonly kafka: Pick<KafkaPipeline, 'publish'>) {}
 
-  async processItem(item: CrawlItem, _spider: Spider, run?: ItemRun): Promise<CrawlItem> {
+  async processItem(item: CrawlResult, _spider: Spider, run?: ItemRun): Promise<CrawlResult> {
     const outcome = await this.kafka.publish(item);
     if (run) run.outcome = outcome;
     return item;

@@ -11,3 +11,4 @@ export {
 } from './types.js';
 export { ExtensionError, type ExtensionFailure } from './errors.js';
 export type { ItemOutcome } from './item-pipelines.js';
+export type { CrawlResult } from '../pipeline/item.js';

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { RankedPlugin } from '../../core/plugins.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 import type { Spider } from '../spider/spider.js';
 import { ExtensionError, isDropItem, runHook } from './errors.js';
 import type { ItemPipeline } from './types.js';
@@ -39,8 +39,8 @@ export class ItemPipelineChain {
       logger: Logger;
       /** Longest a user stage may take for one item (DOWNLOAD_TIMEOUT). */
       timeoutMs: number;
-      onDropped?: (stage: string, reason: string, item: CrawlItem) => void;
-      onFailed?: (stage: string, message: string, item: CrawlItem) => void;
+      onDropped?: (stage: string, reason: string, item: CrawlResult) => void;
+      onFailed?: (stage: string, message: string, item: CrawlResult) => void;
     },
   ) {}
 
@@ -80,7 +80,7 @@ export class ItemPipelineChain {
     }
   }
 
-  async process(item: CrawlItem): Promise<ItemOutcome> {
+  async process(item: CrawlResult): Promise<ItemOutcome> {
     try {
       return await this.run(item, this.stages);
     } catch (err) {
@@ -98,13 +98,13 @@ export class ItemPipelineChain {
     }
   }
 
-  private async run(item: CrawlItem, stages: readonly RankedPlugin<ItemPipeline>[]): Promise<ItemOutcome> {
+  private async run(item: CrawlResult, stages: readonly RankedPlugin<ItemPipeline>[]): Promise<ItemOutcome> {
     const run: ItemRun = {};
     let current = item;
     for (const { id, plugin } of stages) {
       const builtIn = BUILT_IN_STAGES.has(id);
       const step = () =>
-        (plugin.processItem as (i: CrawlItem, s: Spider, r: ItemRun) => CrawlItem | Promise<CrawlItem>)(
+        (plugin.processItem as (i: CrawlResult, s: Spider, r: ItemRun) => CrawlResult | Promise<CrawlResult>)(
           current,
           this.spider,
           run,
@@ -130,7 +130,7 @@ export class ItemPipelineChain {
           { component: id },
         );
       }
-      current = next as CrawlItem;
+      current = next as CrawlResult;
     }
     return run.outcome ?? 'processed';
   }
@@ -141,7 +141,7 @@ function hookOf(component: string, method: string) {
 }
 
 /** The failure record of an item a pipeline failed: its crawl fields, no body, the pipeline's message. */
-function pipelineFailure(item: CrawlItem, message: string): CrawlItem {
+function pipelineFailure(item: CrawlResult, message: string): CrawlResult {
   return {
     ...item,
     status_code: 500,

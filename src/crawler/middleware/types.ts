@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logging/index.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 import type { CrawlResponse } from '../spider/response.js';
 import type { CrawlMeta, SpiderOutput } from '../spider/types.js';
 import type { Spider } from '../spider/spider.js';
@@ -60,7 +60,7 @@ export interface ItemPipeline {
   open?(spider: Spider): Maybe<void>;
   close?(spider: Spider): Maybe<void>;
   /** The item (changed or not) for the next stage; throw {@link DropItem} to drop it. */
-  processItem(item: CrawlItem, spider: Spider): Maybe<CrawlItem>;
+  processItem(item: CrawlResult, spider: Spider): Maybe<CrawlResult>;
 }
 
 /** One stage of DOWNLOADER_MIDDLEWARES (process_request in rank order, the others in reverse). */

@@ -1,5 +1,8 @@
-/** One crawled page (the original's RawResponseItem), or the record of a request that failed for good. */
-export interface CrawlItem {
+/**
+ * The one result of a request, as item pipelines see it and Kafka gets it: a crawled page (the original's
+ * RawResponseItem, made from the spider's CrawlItem), or the record of a request that failed for good.
+ */
+export interface CrawlResult {
   appid: string;
   crawlid: string;
   url: string;

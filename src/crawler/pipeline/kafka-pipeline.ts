@@ -1,7 +1,7 @@
 import type { Bus } from '../../core/bus/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
-import type { CrawlItem } from './item.js';
+import type { CrawlResult } from './item.js';
 import { crawlMessage } from './message.js';
 import { fitsRequest, splitByBytes, tooLargeItem } from './message-size.js';
 import { topicNames } from '../../core/wire/topics.js';
@@ -51,7 +51,7 @@ export class KafkaPipeline {
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   }
 
-  async publish(item: CrawlItem): Promise<PublishOutcome> {
+  async publish(item: CrawlResult): Promise<PublishOutcome> {
     const { logger, spiderid, topicPrefix } = this.options;
     const summarize = () => {
       const summary: Record<string, unknown> = { logger: logger.name, spiderid };
@@ -92,7 +92,7 @@ export class KafkaPipeline {
    * The item's message, or, when it cannot fit in one produce request (or is too long for a string at
    * all), the message of its too-large record: the page's metadata without the body.
    */
-  private message(item: CrawlItem): { value: string; outcome: PublishOutcome } {
+  private message(item: CrawlResult): { value: string; outcome: PublishOutcome } {
     const base64 = this.options.base64;
     let size: number | undefined;
     try {

@@ -1,4 +1,4 @@
-import type { CrawlItem } from './item.js';
+import type { CrawlResult } from './item.js';
 
 // Kafka refuses a whole produce request when one partition's record batch is over the broker's
 // message.max.bytes (the topic's max.message.bytes), so each request must stay under the limit with the
@@ -46,10 +46,10 @@ export function splitByBytes<T>(
  * `error.reason` `too-large` with the sizes, so consumers still see every crawled URL once.
  */
 export function tooLargeItem(
-  item: CrawlItem,
+  item: CrawlResult,
   messageBytes: number | undefined,
   maxRequestBytes: number,
-): CrawlItem {
+): CrawlResult {
   const bodyBytes = typeof item.body === 'string' ? Buffer.byteLength(item.body) : item.body.length;
   const size = messageBytes === undefined ? 'longer than a string may be' : `${messageBytes} bytes`;
   return {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { CrawlItem } from './item.js';
+import type { CrawlResult } from './item.js';
 
 /** `datetime.utcnow().isoformat()`: `2016-01-05T20:14:54.653000`, no zone, fraction omitted at .000. */
 export function pythonUtcIso(date: Date): string {
@@ -135,7 +135,7 @@ export function sortedJson(value: unknown): string | undefined {
  * that is not valid text in its encoding is sent as base64 with `body_base64: true` instead of the
  * original's literal "json failed to parse".
  */
-export function crawlMessage(item: CrawlItem, options: { base64: boolean; now?: Date }): string {
+export function crawlMessage(item: CrawlResult, options: { base64: boolean; now?: Date }): string {
   const datum: Record<string, unknown> = { ...item, timestamp: pythonUtcIso(options.now ?? new Date()) };
   const bytes = typeof item.body === 'string' ? Buffer.from(item.body, 'utf8') : item.body;
   if (options.base64) {

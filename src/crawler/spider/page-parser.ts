@@ -3,7 +3,7 @@
 import { RecentMap } from '../frontier/recent-map.js';
 import type { QueuedRequest } from '../../core/wire/request-codec.js';
 import { requestFingerprint } from '../links/index.js';
-import type { CrawlItem } from '../pipeline/item.js';
+import type { CrawlResult } from '../pipeline/item.js';
 import { isItem } from './guards.js';
 import { CrawlResponse } from './response.js';
 import type { Spider } from './spider.js';
@@ -59,7 +59,7 @@ export function spiderParser(spider: Spider, middlewares?: SpiderOutputChain): P
       });
       const output = spider.parse(response);
       for await (const result of middlewares ? middlewares(response, output) : output) {
-        yield isItem(result) ? (result as CrawlItem) : toQueued(result);
+        yield isItem(result) ? (result as CrawlResult) : toQueued(result);
       }
     },
     fingerprint: (request) => {
@@ -74,6 +74,6 @@ export function spiderParser(spider: Spider, middlewares?: SpiderOutputChain): P
       }
       return fingerprint;
     },
-    isItem: (output): output is CrawlItem => 'status_code' in output,
+    isItem: (output): output is CrawlResult => 'status_code' in output,
   };
 }

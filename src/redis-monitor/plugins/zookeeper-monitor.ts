@@ -2,7 +2,7 @@ import { BadInputError } from '../../core/errors.js';
 import { configNodePath } from '../../core/zookeeper/index.js';
 import { KafkaBaseMonitor, logDict, type RedisMonitorContext } from '../plugin.js';
 import { ZookeeperConfigNode, type ConfigNode } from '../zookeeper/config-node.js';
-import { updateDomainConfig, type DomainConfig } from '../zookeeper/domain-config.js';
+import { updateDomainConfig, type DomainConfigDocument } from '../zookeeper/domain-config.js';
 import type { PyYamlValue } from '../zookeeper/pyyaml.js';
 
 const ACTIONS = new Set(['domain-update', 'domain-remove', 'blacklist-update', 'blacklist-remove']);
@@ -87,7 +87,7 @@ export class ZookeeperMonitor extends KafkaBaseMonitor {
     action: string,
     domain: string,
     request: Record<string, unknown>,
-  ): ((config: DomainConfig) => void) | undefined {
+  ): ((config: DomainConfigDocument) => void) | undefined {
     if (!ACTIONS.has(action)) return undefined;
     if (action === 'domain-update') {
       const { hits, window } = request;

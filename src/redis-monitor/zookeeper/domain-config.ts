@@ -4,7 +4,7 @@ import { ConfigConflict, type ConfigNode } from './config-node.js';
 import { dumpPyYaml, type PyYamlValue } from './pyyaml.js';
 
 /** The crawler domain config (facts 9): per-domain throttles and a domain blacklist, plus anything else. */
-export interface DomainConfig {
+export interface DomainConfigDocument {
   domains: Record<string, PyYamlValue>;
   blacklist: PyYamlValue[];
   [key: string]: PyYamlValue;
@@ -30,7 +30,7 @@ function isMapping(value: unknown): value is Record<string, PyYamlValue> {
  * (number). Empty contents are an empty config. Throws InvalidConfigError for anything that is not a
  * mapping with a `domains` mapping and a `blacklist` list (either may be missing).
  */
-export function parseDomainConfig(text: string): DomainConfig {
+export function parseDomainConfig(text: string): DomainConfigDocument {
   let doc: unknown;
   try {
     doc =
@@ -61,13 +61,13 @@ export type ConfigUpdate =
  */
 export async function updateDomainConfig(
   node: ConfigNode,
-  change: (config: DomainConfig) => void,
+  change: (config: DomainConfigDocument) => void,
   options: { attempts?: number } = {},
 ): Promise<ConfigUpdate> {
   const attempts = options.attempts ?? 20;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let current: { text: string; version: number } | null;
-    let config: DomainConfig;
+    let config: DomainConfigDocument;
     try {
       current = await node.read();
       config = parseDomainConfig(current?.text ?? '');
