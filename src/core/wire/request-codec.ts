@@ -83,3 +83,21 @@ export function encodeRequest(request: QueuedRequest): string {
     flags: [],
   });
 }
+
+/** The numeric crawl fields of a request's meta. */
+export type NumericMetaField =
+  'priority' | 'curdepth' | 'maxdepth' | 'retry_times' | 'redirect_times' | 'expires' | 'domain_max_pages';
+
+/**
+ * A numeric field of a request's meta, read one way everywhere: a finite number, or a numeric string (a
+ * member written by another writer may carry one), else 0 (absent, null, or not a number).
+ */
+export function metaNumber(meta: Readonly<Record<string, unknown>>, field: NumericMetaField): number {
+  const value = meta[field];
+  if (typeof value === 'number') return Number.isFinite(value) ? value : 0;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : 0;
+  }
+  return 0;
+}

@@ -4,7 +4,7 @@ import { ConnectionError, errorMessage } from '../../core/errors.js';
 import { isStoreUnavailable } from '../../core/store/index.js';
 import type { Logger } from '../../core/logging/index.js';
 import type { Frontier, Lease } from '../frontier/frontier.js';
-import type { QueuedRequest } from '../../core/wire/request-codec.js';
+import { metaNumber, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { CrawlResult } from '../pipeline/item.js';
 import type { ItemOutcome } from '../middleware/item-pipelines.js';
 import { failureItem } from './failure-item.js';
@@ -291,7 +291,7 @@ export class CrawlEngine {
       logger.error('Request given up', { url: request.url, attempts: lease.attempts });
       return this.finish(lease, [failureItem(request, { reason: 'internal-error', message })], 'failed');
     }
-    const retries = Number(meta.retry_times) || 0;
+    const retries = metaNumber(meta, 'retry_times');
     // The fetch goes first: the throttle slot was taken at lease time, and any delay before the request
     // leaves would let requests bunch up at the site.
     const remembered = isSeed(request)
@@ -368,7 +368,7 @@ export class CrawlEngine {
         children.map((child) => ({
           request: child,
           fingerprint: parser.fingerprint(child),
-          priority: Number(child.meta.priority) || 0,
+          priority: metaNumber(child.meta, 'priority'),
         })),
       );
     }
@@ -401,7 +401,7 @@ export class CrawlEngine {
       {
         request: next,
         fingerprint: this.options.parser.fingerprint(next),
-        priority: Number(next.meta.priority) || 0,
+        priority: metaNumber(next.meta, 'priority'),
       },
     ]);
     // A target already crawled (or queued) in this crawl is dropped by the duplicate filter, as in the
@@ -424,7 +424,7 @@ export class CrawlEngine {
         url: request.url,
       });
     await this.options.frontier.enqueue([
-      { request: again, fingerprint: '', priority: Number(again.meta.priority) || 0 },
+      { request: again, fingerprint: '', priority: metaNumber(again.meta, 'priority') },
     ]);
     await this.options.frontier.ack(lease, null);
   }

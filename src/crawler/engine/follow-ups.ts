@@ -1,4 +1,4 @@
-import type { QueuedRequest } from '../../core/wire/request-codec.js';
+import { metaNumber, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { FetchedPage } from './ports.js';
 
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -24,7 +24,7 @@ export function followRedirect(
   location: string,
   maxRedirects: number,
 ): { next: QueuedRequest } | { failure: RedirectFailure } {
-  const hops = (Number(request.meta.redirect_times) || 0) + 1;
+  const hops = metaNumber(request.meta, 'redirect_times') + 1;
   let target: string;
   try {
     target = new URL(location, page.finalUrl).href;
@@ -70,8 +70,8 @@ export function retryRequest(request: QueuedRequest): QueuedRequest {
     ...request,
     meta: {
       ...meta,
-      retry_times: (Number(meta.retry_times) || 0) + 1,
-      priority: (Number(meta.priority) || 0) - 10,
+      retry_times: metaNumber(meta, 'retry_times') + 1,
+      priority: metaNumber(meta, 'priority') - 10,
     },
     dontFilter: true,
   };

@@ -1,10 +1,7 @@
 import type { CrawlResponse } from './response.js';
 import { Spider } from './spider.js';
 import type { SpiderOutput } from './types.js';
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
+import { metaNumber } from '../../core/wire/request-codec.js';
 
 /**
  * The generic crawler (`spiderid` "link"): one item per page, and while `curdepth < maxdepth` one request
@@ -17,8 +14,8 @@ export class LinkSpider extends Spider {
     const meta = response.meta;
     const debug = this.logger.isEnabledFor('DEBUG');
     if (debug) this.logger.debug(`crawled url ${response.url}`);
-    const curdepth = numberOr(meta.curdepth, 0);
-    const maxdepth = numberOr(meta.maxdepth, 0);
+    const curdepth = metaNumber(meta, 'curdepth');
+    const maxdepth = metaNumber(meta, 'maxdepth');
     const item = this.buildItem(response);
 
     if (curdepth >= maxdepth) {
@@ -28,7 +25,7 @@ export class LinkSpider extends Spider {
         );
       }
     } else {
-      const child = { priority: numberOr(meta.priority, 0) - 10, curdepth: curdepth + 1 };
+      const child = { priority: metaNumber(meta, 'priority') - 10, curdepth: curdepth + 1 };
       for (const link of this.extractLinks(response)) {
         item.links.push({ url: link.url, text: link.text });
         const request = this.follow(response, link, child);
