@@ -42,15 +42,18 @@ export function decodeMember(member: string): QueuedRequest {
       callback: typeof data.callback === 'string' ? data.callback : null,
     };
   }
-  const meta: Record<string, unknown> = { ...data };
+  // The seed's own method, headers and body (members beyond the original's schema) make the request;
+  // every other key, proxy included, is crawl meta that its follow-up requests carry on.
+  const { method, headers, body, ...fields } = data;
+  const meta: Record<string, unknown> = fields;
   meta.curdepth ??= 0;
   meta.retry_times ??= 0;
   const parsed = parseCrawlUrl(String(data.url));
   return {
     url: parsed ? parsed.href : String(data.url),
-    method: 'GET',
-    headers: {},
-    body: '',
+    method: typeof method === 'string' ? method : 'GET',
+    headers: flatHeaders(headers),
+    body: typeof body === 'string' ? body : '',
     cookies:
       typeof data.cookie === 'string' || (data.cookie && typeof data.cookie === 'object')
         ? (data.cookie as string)

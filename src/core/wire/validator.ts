@@ -18,6 +18,21 @@ ajv.addFormat(HTTP_URL_FORMAT, isHttpUrl);
  */
 export const MAX_REQUEST_DEPTH = 64;
 
+/** Headers of a seed the HTTP client sets from the request itself (or that would change the connection). */
+const FORBIDDEN_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-connection',
+]);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /** Members the crawler compiles as RE2 patterns: refused here when they would not compile there. */
 const REGEX_MEMBERS = ['allow_regex', 'deny_regex'] as const;
 
@@ -81,10 +96,33 @@ export class SchemaValidator {
     }
     const badRegex = this.badRegex(request as JsonObject);
     if (badRegex !== undefined) return { ok: false, error: badRegex };
+    const badShape = this.badRequestShape(request as JsonObject);
+    if (badShape !== undefined) return { ok: false, error: badShape };
     const value = cloneJson(request) as JsonObject;
     for (const [name, fallback] of this.defaults)
       if (!Object.hasOwn(value, name)) value[name] = cloneJson(fallback);
     return { ok: true, value };
+  }
+
+  /**
+   * Why a seed's `headers`, `method` and `body` (optional members beyond the original's schema) cannot go
+   * together: a header the client itself sets (Host, Content-Length...), or a body with a method that
+   * takes none.
+   */
+  private badRequestShape(request: JsonObject): string | undefined {
+    const properties = (this.schema.properties ?? {}) as JsonObject;
+    if ('headers' in properties && request.headers && typeof request.headers === 'object') {
+      const forbidden = Object.keys(request.headers).find((name) =>
+        FORBIDDEN_HEADERS.has(name.toLowerCase()),
+      );
+      if (forbidden !== undefined) return `headers: ${forbidden} is set by the crawler and cannot be given`;
+    }
+    if ('body' in properties && typeof request.body === 'string' && request.body !== '') {
+      const method = typeof request.method === 'string' ? request.method : 'GET';
+      if (!BODY_METHODS.has(method))
+        return `body: a ${method} request takes no body (use POST, PUT, PATCH or DELETE)`;
+    }
+    return undefined;
   }
 
   /** Why one of the request's regex members would not compile in the crawler (RE2), if one would not. */
