@@ -8,6 +8,7 @@ import { fail, failure, REST_MESSAGES, ok, type Answer } from './envelope.js';
 import { FeedValidator } from '../core/wire/feed-validator.js';
 import type { IndexBody } from './health.js';
 import type { KafkaLink } from './kafka-link.js';
+import { checkBulk } from './bulk-feed.js';
 import { pollValidator, takePoll } from './poll.js';
 import {
   ApiKeys,
@@ -179,6 +180,33 @@ export function buildRestApp(deps: RestAppDeps): FastifyInstance {
       return send(reply, ok({ poll_id: uuid }));
     }
     return send(reply, ok(data));
+  });
+
+  // Many requests in one call, each validated and reported on its own; the valid ones go to Kafka in one
+  // batch. Replies to requests with a uuid are not waited for: they are kept for /poll.
+  app.post('/feed/bulk', async (request, reply) => {
+    const body = requestJson(request);
+    logger.info("'feed/bulk' endpoint called", {
+      requests: body.ok && Array.isArray(body.value) ? body.value.length : null,
+    });
+    if (!body.ok) return send(reply, fail(400, REST_MESSAGES.badJson));
+    const checked = checkBulk(body.value, feedValidator);
+    if ('refused' in checked) return send(reply, fail(400, REST_MESSAGES.badSchema, checked.refused));
+    const refused = checked.results.length - checked.valid.length;
+    if (checked.valid.length > 0) {
+      if (!kafka.connected) {
+        logger.warning('Unable to write request to Kafka, not connected');
+        return send(reply, fail(500, REST_MESSAGES.kafkaDown));
+      }
+      try {
+        await kafka.send(settings.KAFKA_PRODUCER_TOPIC, checked.valid, settings.KAFKA_FEED_TIMEOUT * 1000);
+      } catch (err) {
+        logger.warning('Unable to write request to Kafka', { error: errorMessage(err) });
+        return send(reply, fail(500, REST_MESSAGES.kafkaDown));
+      }
+    }
+    if (refused > 0) logger.warning('Invalid Schema', { refused, accepted: checked.valid.length });
+    return send(reply, ok({ accepted: checked.valid.length, refused, results: checked.results }));
   });
 
   app.post('/poll', async (request, reply) => {

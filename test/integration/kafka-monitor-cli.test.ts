@@ -8,7 +8,9 @@
  * (`link:<domain>:queue`, the default spider) cannot meet another test's.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +128,52 @@ describe('Kafka Monitor Quick Start (seed 2.2)', () => {
     // Ctrl-C stops the monitor cleanly.
     expect(await stop(monitor)).toEqual({ code: 0, signal: null });
     expect(monitor.stdout()).toContain('Closing Kafka Monitor');
+  });
+
+  it('feed --file sends each valid line, reports every line, and exits 1 when any was refused', async () => {
+    const fileTopic = `${id}.file`;
+    const dir = mkdtempSync(join(tmpdir(), 'km-feed-'));
+    const file = join(dir, 'seeds.jsonl');
+    const good = (n: number) =>
+      JSON.stringify({ url: `http://site${n}.test/`, appid: 'testapp', crawlid: `f${n}` });
+    writeFileSync(
+      file,
+      [
+        good(1),
+        '',
+        '{"url": "http://x.test",',
+        good(2),
+        JSON.stringify({ url: 'http://y.test/' }),
+        good(3),
+      ].join('\n') + '\n',
+    );
+    const fed = await run(
+      ['kafka-monitor', 'feed', '--file', file],
+      cliEnv({ KAFKA_INCOMING_TOPIC: fileTopic }),
+    );
+    expect(fed.code).toBe(1);
+    const report = fed.stdout.split('\n').filter((l) => l.startsWith('line ') || /fed, /.test(l));
+    expect(report.map((l) => l.replace(/: error: .*/, ': error'))).toEqual([
+      'line 3: error',
+      'line 5: error',
+      'line 1: ok',
+      'line 4: ok',
+      'line 6: ok',
+      '3 fed, 2 refused, 1 blank',
+    ]);
+    expect(report[0]).toMatch(/JSON failed to parse/);
+    expect(report[1]).toMatch(/appid|crawlid/);
+    const dump = start(['kafkadump', 'dump', '-t', fileTopic, '-b']);
+    await waitFor(() => dump.stdout().trim().split('\n').length >= 3, 30_000, 'the three fed records');
+    expect(
+      dump
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { crawlid: string }).crawlid),
+    ).toEqual(['f1', 'f2', 'f3']);
+    await stop(dump);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('feed rejects unparseable JSON with a one-line error and a non-zero exit', async () => {

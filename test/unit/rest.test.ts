@@ -468,6 +468,41 @@ describe('REST feed', () => {
   });
 });
 
+describe('REST bulk feed', () => {
+  it('validates each request on its own, sends the valid ones in one batch, and reports each by index', async () => {
+    const { inject, produced } = await setup();
+    const second = { ...crawl, crawlid: 'c2', method: 'POST', body: 'q=1' };
+    const res = await inject(
+      postJson('/feed/bulk', [crawl, { url: 'http://a.test/' }, second, { ...crawl, maxdepth: 9 }]),
+    );
+    expect(res.statusCode).toBe(200);
+    const data = (res.json() as { data: { accepted: number; refused: number; results: Json[] } }).data;
+    expect([data.accepted, data.refused]).toEqual([2, 2]);
+    expect(data.results.map((r) => [r.index, r.ok])).toEqual([
+      [0, true],
+      [1, false],
+      [2, true],
+      [3, false],
+    ]);
+    expect(String(data.results[1]!.error)).toMatch(/appid|crawlid/);
+    expect(String(data.results[3]!.error)).toMatch(/maxdepth/);
+    await waitFor(() => produced().length === 2, 5000, 'the two valid requests');
+    expect(produced()).toEqual([crawl, second]);
+  });
+
+  it.each([
+    ['an object', crawl, /JSON array/],
+    ['an empty array', [], /no request/],
+    ['too many requests', Array.from({ length: 1001 }, () => crawl), /at most 1000/],
+  ])('refuses %s as a whole', async (_what, body, cause) => {
+    const { inject, produced } = await setup();
+    const res = await inject(postJson('/feed/bulk', body));
+    expect(res.statusCode).toBe(400);
+    expect((res.json() as { error: { cause: string } }).error.cause).toMatch(cause);
+    expect(produced()).toEqual([]);
+  });
+});
+
 describe('REST replies for other nodes', () => {
   it('stores every reply with a uuid nobody here waits for, with REST_POLL_TTL', async () => {
     const { broker, store } = await setup({ settings: { REST_POLL_TTL: 30 } });

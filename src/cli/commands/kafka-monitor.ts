@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addCommonOptions, type CommonOptions } from '../common-options.js';
 import { openBus, openRuntime, openStore, runComponent, untilStopped } from '../runtime.js';
+import { BadInputError } from '../../core/errors.js';
 import { createLogger } from '../../core/logging/index.js';
 import { loadSettings, logOptionsFromSettings } from '../../core/settings/index.js';
 import { loadPlugins } from '../../core/plugins.js';
@@ -31,21 +32,43 @@ export function registerKafkaMonitorCommands(program: Command): void {
   addCommonOptions(
     km
       .command('feed')
-      .description('produce one JSON request to the incoming topic')
-      .argument('<json>', 'the request'),
-  ).action(async (json: string, options: CommonOptions) => {
+      .description('produce one JSON request (or a file of them, one per line) to the incoming topic')
+      .argument('[json]', 'the request')
+      .option('-f, --file <path>', 'a file of JSON requests, one per line ("-": standard input)'),
+  ).action(async (json: string | undefined, options: CommonOptions & { file?: string }) => {
     const { FeedValidator } = await import('../../core/wire/feed-validator.js');
     const { feedJson } = await import('../../kafka-monitor/feed.js');
     const { BUILT_IN_PLUGINS } = await import('../../kafka-monitor/plugins/index.js');
+    if ((json === undefined) === (options.file === undefined)) {
+      throw new BadInputError('Give either one JSON request or --file <path>, not both nor neither');
+    }
     const { settings, logger, baseDir } = await openRuntime('kafka-monitor', options);
     try {
       const plugins = await loadPlugins<KafkaMonitorPlugin>(settings.PLUGINS, BUILT_IN_PLUGINS, { baseDir });
       const validator = new FeedValidator(
         plugins.map(({ id, plugin }) => ({ name: id, schema: plugin.schema })),
       );
+      if (options.file !== undefined) {
+        const { feedLines } = await import('../../kafka-monitor/feed-file.js');
+        const { createReadStream } = await import('node:fs');
+        const { createInterface } = await import('node:readline');
+        const input = options.file === '-' ? process.stdin : createReadStream(options.file);
+        const tally = await feedLines({
+          lines: createInterface({ input, crlfDelay: Infinity }),
+          validate: (item) => validator.validate(item),
+          topic: settings.KAFKA_INCOMING_TOPIC,
+          timeoutSeconds: settings.KAFKA_FEED_TIMEOUT,
+          logger,
+          connect: () => openBus(settings, 'kafka-monitor-feed', settings.KAFKA_FEED_TIMEOUT),
+          report: (line) => process.stdout.write(`${line}\n`),
+        });
+        process.stdout.write(`${tally.sent} fed, ${tally.failed} refused, ${tally.blank} blank\n`);
+        if (tally.failed > 0) process.exitCode = 1;
+        return;
+      }
       await feedJson({
         validate: (item) => validator.validate(item),
-        json,
+        json: json!,
         topic: settings.KAFKA_INCOMING_TOPIC,
         timeoutSeconds: settings.KAFKA_FEED_TIMEOUT,
         logger,
