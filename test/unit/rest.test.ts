@@ -476,7 +476,7 @@ describe('REST bulk feed', () => {
       postJson('/feed/bulk', [crawl, { url: 'http://a.test/' }, second, { ...crawl, maxdepth: 9 }]),
     );
     expect(res.statusCode).toBe(200);
-    const data = (res.json() as { data: { accepted: number; refused: number; results: Json[] } }).data;
+    const data = res.json<{ data: { accepted: number; refused: number; results: Json[] } }>().data;
     expect([data.accepted, data.refused]).toEqual([2, 2]);
     expect(data.results.map((r) => [r.index, r.ok])).toEqual([
       [0, true],
@@ -498,7 +498,7 @@ describe('REST bulk feed', () => {
     const { inject, produced } = await setup();
     const res = await inject(postJson('/feed/bulk', body));
     expect(res.statusCode).toBe(400);
-    expect((res.json() as { error: { cause: string } }).error.cause).toMatch(cause);
+    expect(res.json<{ error: { cause: string } }>().error.cause).toMatch(cause);
     expect(produced()).toEqual([]);
   });
 });
