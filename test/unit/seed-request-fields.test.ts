@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiSchema } from '../../src/core/wire/schemas.js';
 import { decodeMember } from '../../src/core/wire/request-codec.js';
+import { safePayload } from '../../src/core/logging/index.js';
 import { SchemaValidator } from '../../src/core/wire/validator.js';
 
 const scraper = new SchemaValidator(apiSchema('ScraperHandler'));
@@ -66,5 +67,13 @@ describe('seed headers, method, body and proxy', () => {
     const verdict = scraper.validate({ ...base, ...extra });
     expect(verdict.ok).toBe(false);
     expect(verdict.ok ? '' : verdict.error).toMatch(error);
+  });
+});
+
+describe('logging a request with a proxy', () => {
+  it('hides the password of a proxy URL', () => {
+    const shown = safePayload({ url: 'http://a.test/', proxy: 'http://crawler:pw-123@proxy.test:3128' });
+    expect(JSON.stringify(shown)).not.toContain('pw-123');
+    expect(shown).toMatchObject({ proxy: 'http://crawler:[redacted]@proxy.test:3128' });
   });
 });

@@ -30,7 +30,12 @@ function isSecretName(name: string): boolean {
   return SECRET_NAMES.has(name.toLowerCase().replace(/[-_]/g, ''));
 }
 
+/** `scheme://user:password@host` → `scheme://user:[redacted]@host` (proxy URLs carry credentials). */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i;
+
 function redact(value: unknown, depth: number): unknown {
+  if (typeof value === 'string')
+    return URL_PASSWORD.test(value) ? value.replace(URL_PASSWORD, `$1:${REDACTED}@`) : value;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[nested too deep]';
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));

@@ -309,6 +309,7 @@ export class CrawlEngine {
           // `meta.cookie` is CustomCookiesMiddleware's to apply (DOWNLOADER_MIDDLEWARES).
           cookies: request.cookies ?? null,
           userAgent: typeof meta.useragent === 'string' ? meta.useragent : null,
+          proxy: typeof meta.proxy === 'string' ? meta.proxy : null,
           meta,
         },
         this.abort.signal,

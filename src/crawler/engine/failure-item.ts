@@ -7,6 +7,7 @@ const STATUS_FOR_REASON: Record<string, number> = {
   'blocked-address': 403,
   'unsupported-scheme': 400,
   'invalid-url': 400,
+  'invalid-proxy': 400,
   'too-large': 413,
   'bad-regex': 400,
   'internal-error': 500,

@@ -10,6 +10,7 @@ export type FetchErrorReason =
   | 'too-many-redirects'
   | 'unsupported-scheme'
   | 'invalid-url'
+  | 'invalid-proxy'
   | 'network'
   // The caller's own signal fired (shutdown); not the URL's fault, and not a final failure either.
   | 'aborted';

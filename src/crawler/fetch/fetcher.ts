@@ -18,6 +18,7 @@ import {
 } from './headers.js';
 import { GuardedResolver, ResolveFailure, type DnsLookup } from './resolver.js';
 import { FetchedResponse } from './response.js';
+import { Proxies } from './proxies.js';
 import { RobotsCache, type RobotsFetchResult } from './robots.js';
 import type { FetcherSettings, FetchRequest, FetchResponse } from './types.js';
 
@@ -42,6 +43,8 @@ export interface FetcherOptions {
    * connections per address. HTTPS stays per origin (TLS names the host). Off by default.
    */
   shareConnectionsPerAddress?: boolean;
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -71,6 +74,7 @@ export class Fetcher {
   private readonly agent: Agent;
   private readonly resolver: GuardedResolver;
   private readonly robots: RobotsCache;
+  private readonly proxies: Proxies;
   private readonly defaultHeaders: Readonly<HeaderMap>;
   private readonly timeoutMs: number;
   private readonly pageMode: Mode;
@@ -114,11 +118,19 @@ export class Fetcher {
     });
     this.robots = new RobotsCache({
       userAgent: s.USER_AGENT,
-      fetchRobots: (url) => this.fetchRobots(url),
+      fetchRobots: (url, proxy) => this.fetchRobots(url, proxy),
       logger: options.logger,
       ttlMs: options.robotsTtlMs ?? 3_600_000,
       errorTtlMs: options.robotsErrorTtlMs ?? 60_000,
     });
+    this.proxies = new Proxies(
+      { setting: s.PROXY, env: options.env ?? process.env },
+      {
+        guardedLookup: this.resolver.lookup,
+        connectTimeoutMs: this.timeoutMs,
+        verifyTls: options.verifyTls ?? false,
+      },
+    );
     this.agent = new Agent({
       connections: s.CONCURRENT_REQUESTS_PER_DOMAIN,
       pipelining: 1,
@@ -157,7 +169,7 @@ export class Fetcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.proxies.close()]);
   }
 
   private async follow(req: FetchRequest, deadline: Deadline, started: number, mode: Mode) {
@@ -167,7 +179,7 @@ export class Fetcher {
     let headers = this.requestHeaders(req);
     const redirects: string[] = [];
     for (;;) {
-      const res = await this.exchange(hop, method, headers, body, deadline, mode);
+      const res = await this.exchange(hop, method, headers, body, deadline, mode, req.proxy);
       const location = REDIRECT_STATUSES.has(res.statusCode)
         ? firstHeader(res.headers, 'location')
         : undefined;
@@ -206,19 +218,38 @@ export class Fetcher {
     body: string | undefined,
     deadline: Deadline,
     mode: Mode,
+    requestedProxy: string | null | undefined,
   ): Promise<Dispatcher.ResponseData> {
     const { signal } = deadline;
     try {
+      const proxy =
+        this.proxies.configured || requestedProxy ? this.proxies.choose(hop, requestedProxy) : undefined;
       // Cached answers are used synchronously: most requests go to hosts already resolved and robots-checked.
       let address = this.resolver.cached(hop.hostname);
       if (address === undefined) address = await abortable(this.resolver.resolve(hop.hostname), signal);
       else if (address instanceof ResolveFailure) throw address;
       if (mode.robots) {
-        const verdict = this.robots.cached(hop) ?? (await abortable(this.robots.check(hop), signal));
+        const verdict =
+          this.robots.cached(hop) ?? (await abortable(this.robots.check(hop, proxy?.url.href), signal));
         if (!verdict.allowed) throw verdict.error;
       }
       let target: URL | string = hop;
       let sent = headers;
+      if (proxy) {
+        // The target passed the guard above; a proxy a crawl request named must pass it too.
+        if (proxy.guarded) {
+          const checked = await abortable(this.resolver.resolve(proxy.url.hostname), signal);
+          if (checked instanceof ResolveFailure) throw checked;
+        }
+        return await request(hop, {
+          dispatcher: this.proxies.agent(proxy),
+          method,
+          // A copy: the proxy agent adds Host to the headers it is given (ours may be the frozen defaults).
+          headers: { ...headers },
+          body: body ?? null,
+          signal: signal as unknown as AbortSignal,
+        });
+      }
       if (this.sharePerAddress && hop.protocol === 'http:') {
         // Pool by checked address: one connection serves every plain-HTTP site on that address and port.
         const ip = address.family === 6 ? `[${address.address}]` : address.address;
@@ -311,10 +342,15 @@ export class Fetcher {
   }
 
   /** robots.txt through the same guarded path, on its own deadline: many page fetches may wait for it. */
-  private async fetchRobots(url: string): Promise<RobotsFetchResult> {
+  private async fetchRobots(url: string, proxy?: string): Promise<RobotsFetchResult> {
     const deadline = new Deadline(this.timeoutMs);
     try {
-      const res = await this.follow({ url }, deadline, performance.now(), this.robotsMode);
+      const res = await this.follow(
+        { url, proxy: proxy ?? null },
+        deadline,
+        performance.now(),
+        this.robotsMode,
+      );
       // The page requests waiting for these rules go out as soon as this returns. undici frees the
       // connection only after this turn of the event loop, so without the wait the first of them would open
       // a second connection to the site instead of reusing this one.
@@ -408,6 +444,7 @@ function pickDefaults(): FetcherSettings {
     DNSCACHE_ENABLED: d.DNSCACHE_ENABLED,
     ALLOWED_ADDRESSES: d.ALLOWED_ADDRESSES,
     DNS_OVERRIDES: d.DNS_OVERRIDES,
+    PROXY: d.PROXY,
   };
 }
 

@@ -22,7 +22,8 @@ type Rules =
 export interface RobotsOptions {
   /** The crawler's User-Agent; its product token ("Scrapy" in "Scrapy/1.5.0 (...)") picks the group. */
   userAgent: string;
-  fetchRobots: (robotsUrl: string) => Promise<RobotsFetchResult>;
+  /** Fetches a robots.txt, through `proxy` when the request that needs it goes through one. */
+  fetchRobots: (robotsUrl: string, proxy?: string) => Promise<RobotsFetchResult>;
   logger?: Logger | undefined;
   /** How long parsed rules and 4xx answers are kept. */
   ttlMs?: number;
@@ -49,10 +50,10 @@ export class RobotsCache {
   }
 
   /** Whether `url` may be fetched; a URL's own robots.txt always may. */
-  async check(url: URL): Promise<RobotsVerdict> {
+  async check(url: URL, proxy?: string): Promise<RobotsVerdict> {
     if (url.pathname === '/robots.txt') return ALLOWED;
     const origin = url.origin;
-    return this.verdict(url, origin, this.cache.get(origin) ?? (await this.load(origin)));
+    return this.verdict(url, origin, this.cache.get(origin) ?? (await this.load(origin, proxy)));
   }
 
   /** The verdict when the origin's rules are cached, without waiting; undefined when they must be fetched. */
@@ -99,18 +100,18 @@ export class RobotsCache {
     return { allowed: false, error: new FetchError('robots', url.href, message, { retryable }) };
   }
 
-  private load(origin: string): Promise<Rules> {
+  private load(origin: string, proxy?: string): Promise<Rules> {
     let pending = this.inflight.get(origin);
     if (!pending) {
-      pending = this.fetchRules(origin).finally(() => this.inflight.delete(origin));
+      pending = this.fetchRules(origin, proxy).finally(() => this.inflight.delete(origin));
       this.inflight.set(origin, pending);
     }
     return pending;
   }
 
-  private async fetchRules(origin: string): Promise<Rules> {
+  private async fetchRules(origin: string, proxy?: string): Promise<Rules> {
     const robotsUrl = `${origin}/robots.txt`;
-    const result = await this.options.fetchRobots(robotsUrl);
+    const result = await this.options.fetchRobots(robotsUrl, proxy);
     const rules = this.interpret(robotsUrl, result);
     const failed = rules.kind === 'unreachable' || rules.kind === 'failed';
     this.cache.set(origin, rules, failed ? { ttl: this.errorTtlMs } : undefined);

@@ -15,6 +15,8 @@ export interface FetchRequest {
   cookies?: Record<string, string> | string | null;
   /** Replaces USER_AGENT for this request; null or undefined keeps USER_AGENT. */
   userAgent?: string | null;
+  /** This request's proxy (`meta.proxy`); null or undefined: PROXY, else HTTP(S)_PROXY unless NO_PROXY. */
+  proxy?: string | null;
 }
 
 export interface FetchResponse {
@@ -56,4 +58,5 @@ export type FetcherSettings = Pick<
   | 'DNSCACHE_ENABLED'
   | 'ALLOWED_ADDRESSES'
   | 'DNS_OVERRIDES'
+  | 'PROXY'
 >;

@@ -99,6 +99,7 @@ function fetchInput(request: DownloadRequest, input: FetchInput): FetchInput {
     cookies: request.cookies,
     meta: request.meta,
     userAgent: typeof useragent === 'string' ? useragent : input.userAgent,
+    proxy: typeof request.meta.proxy === 'string' ? request.meta.proxy : null,
   };
 }
 
