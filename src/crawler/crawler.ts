@@ -9,6 +9,8 @@ import type { CrawlerSettings } from '../core/settings/index.js';
 import { isStoreUnavailable, type Store } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
+import { Politeness } from './control/politeness.js';
+import { registeredDomain } from '../core/domain.js';
 import { PublicIpLookup } from './control/public-ip.js';
 import { CrawlEngine } from './engine/engine.js';
 import type { PageFetcher } from './engine/ports.js';
@@ -73,6 +75,8 @@ export class Crawler {
   readonly id = newProcessId();
   readonly frontier: Frontier;
   readonly domainConfig: DomainConfig;
+  /** Retry-After holds and robots.txt Crawl-delay, shared by every crawler through Redis. */
+  readonly politeness: Politeness;
   /** Made at start, once the pipelines and middlewares are loaded. */
   private engine: CrawlEngine | undefined;
   private extensions: CrawlExtensions | undefined;
@@ -107,6 +111,14 @@ export class Crawler {
     this.spiderName = options.spider.spiderName;
     this.spider = new (options.spider as unknown as new (ctx: object) => Spider)({ logger, settings });
     this.domainConfig = new DomainConfig(logger);
+    this.politeness = new Politeness({
+      frontier: () => this.frontier,
+      logger,
+      metrics: this.metrics,
+      domainOf: (url) => registeredDomain(url, settings.DOMAIN_KEYS),
+      retryAfterMax: settings.RETRY_AFTER_MAX,
+      crawlDelayMax: settings.CRAWL_DELAY_MAX,
+    });
     this.frontier = new Frontier(store, {
       spiderid: this.spiderName,
       owner: this.id,
@@ -150,7 +162,15 @@ export class Crawler {
       ...(options.crawlCheckMs ? { checkMs: options.crawlCheckMs } : {}),
     });
     // Redirects go through the frontier (duplicate filter, throttle), not inside the fetcher.
-    this.fetcher = new Fetcher({ ...settings, REDIRECT_ENABLED: false }, { logger });
+    this.fetcher = new Fetcher(
+      { ...settings, REDIRECT_ENABLED: false },
+      {
+        logger,
+        ...(settings.CRAWL_DELAY_MAX > 0
+          ? { onCrawlDelay: (url: URL, delay: number) => this.politeness.crawlDelay(url, delay) }
+          : {}),
+      },
+    );
     this.measuredFetcher = measuredFetcher(this.fetcher, this.metrics);
     this.pipeline = new KafkaPipeline({
       bus,
@@ -217,6 +237,12 @@ export class Crawler {
         if (retried) this.metrics.retried();
         if (countStatuses) this.statusCodes.count(status, request.url);
       },
+      ...(settings.RETRY_AFTER_MAX > 0
+        ? {
+            onRetryAfter: (domain: string, seconds: number, status: number, url: string) =>
+              this.politeness.retryAfter(domain, seconds, status, url),
+          }
+        : {}),
       outage: this.redisOutage,
       // A page waits for Kafka at most half its lease, so no other crawler takes the request meanwhile.
       publishPatienceMs: Math.min(30_000, settings.LEASE_TIMEOUT * 500),
@@ -229,11 +255,19 @@ export class Crawler {
     const { settings } = this.options;
     if (this.domainConfig.isBlacklisted(domain)) return null;
     const rate = this.domainConfig.rate(domain);
+    let window = rate?.window ?? settings.QUEUE_WINDOW;
+    let limit = rate?.hits ?? settings.QUEUE_HITS;
+    // robots.txt's Crawl-delay: at most one request per delay, unless the configured rate is slower.
+    const delay = this.politeness.delayOf(domain);
+    if (delay !== undefined && limit > 0 && window / limit < delay) {
+      window = delay;
+      limit = 1;
+    }
     // The margin absorbs the jitter between the throttle decision and the request reaching the site, so the
     // limit also holds as the site sees it.
     return {
-      window: (rate?.window ?? settings.QUEUE_WINDOW) + settings.QUEUE_WINDOW_MARGIN,
-      limit: rate?.hits ?? settings.QUEUE_HITS,
+      window: window + settings.QUEUE_WINDOW_MARGIN,
+      limit,
       moderate: settings.QUEUE_MODERATED,
       elastic: settings.QUEUE_ELASTIC,
       name: throttleName(domain, {

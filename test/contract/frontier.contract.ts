@@ -130,6 +130,41 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
       expect(await store.zcard(q)).toBe(2);
     });
 
+    it('leases nothing of a held domain until the hold ends; a shorter hold keeps the longer one', async () => {
+      const f = make();
+      const other = make({ spiderid: f.spiderid, owner: 'crawler-2' });
+      const q = `${f.spiderid}:held.com:queue`;
+      await store.zadd(
+        q,
+        [1, 2].map((i) => ({
+          member: feed({ url: `http://held.com/${i}`, spiderid: f.spiderid }),
+          score: -1,
+        })),
+      );
+      const until = await f.hold('held.com', 1.2);
+      expect(until).toBeGreaterThan(Date.now() + 900);
+      expect(await f.hold('held.com', 0.1)).toBe(until);
+      await Promise.all([f.refreshQueues(true), other.refreshQueues(true)]);
+      // Neither this crawler nor another leases during the hold.
+      expect(await f.lease(5, () => 5)).toHaveLength(0);
+      expect(await other.lease(5, () => 5)).toHaveLength(0);
+      expect(other.msUntilReady()).toBeGreaterThan(500);
+      await sleep(until! - Date.now() + 50);
+      expect(await other.lease(5, () => 5)).toHaveLength(2);
+      expect(await store.pttl(`${f.spiderid}:held.com:hold`)).toBeGreaterThan(0);
+    });
+
+    it('gives each caller its own Crawl-delay slot, spaced by the delay', async () => {
+      const f = make();
+      const waits = [];
+      for (let i = 0; i < 3; i++) waits.push(await f.crawlDelaySlot('slow.com', 0.5));
+      expect(waits[0]).toBeLessThan(50);
+      expect(waits[1]).toBeGreaterThan(400);
+      expect(waits[1]).toBeLessThanOrEqual(500);
+      expect(waits[2]).toBeGreaterThan(900);
+      expect(waits[2]).toBeLessThanOrEqual(1000);
+    });
+
     it('drops requests of stopped and expired crawls without using a throttle slot', async () => {
       const f = make({}, { window: 60, limit: 1 });
       const q = `${f.spiderid}:mixed.com:queue`;

@@ -177,6 +177,19 @@ describe('RedisMonitor: info', () => {
     expect(await store.exists('info:link:testapp:ABC123')).toBe(false);
   });
 
+  it('adds the domains held after Retry-After and the Crawl-delays in force, only when there are any', async () => {
+    const { monitor, store, bus } = await setup();
+    await queue(store, 'link:a.com:queue', [feedMember('testapp', 'ABC123', 'http://a.com/1', 50)]);
+    const now = Date.now() / 1000;
+    await store.hset('link:holds', { 'a.com': (now + 30).toFixed(6), 'gone.com': (now - 5).toFixed(6) });
+    await store.hset('link:crawl_delays', { 'b.com': '2' });
+    await store.set('info:link:testapp:ABC123', 'u-polite');
+    await monitor.runOnce();
+    const [reply] = bus.replies() as Record<string, unknown>[];
+    expect(reply!.held_domains).toEqual({ 'a.com': 30 });
+    expect(reply!.crawl_delays).toEqual({ 'b.com': 2 });
+  });
+
   it('answers an appid-level request with every crawl, expires from the requests as numbers', async () => {
     const { monitor, store, bus } = await setup();
     await queue(store, 'link:a.com:queue', [

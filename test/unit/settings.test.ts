@@ -113,7 +113,8 @@ describe('defaults', () => {
     expect(s.REDIS_PORT).toBe(6379);
     expect(s.CONCURRENT_REQUESTS).toBe(16);
     expect(s.CONCURRENT_REQUESTS_PER_DOMAIN).toBe(8);
-    expect(s.RETRY_HTTP_CODES).toEqual([500, 502, 503, 504, 522, 524, 408]);
+    // The original's list plus 429 (a deliberate change, docs/compatibility.md).
+    expect(s.RETRY_HTTP_CODES).toEqual([500, 502, 503, 504, 522, 524, 408, 429]);
     expect(s.ROBOTSTXT_OBEY).toBe(true);
     expect(s.SC_LOGGER_NAME).toBe('sc-crawler');
     expect(s.LEASE_TIMEOUT).toBe(60);
@@ -143,7 +144,7 @@ describe('defaults', () => {
     const first = defaultSettings('crawler');
     first.RETRY_HTTP_CODES.push(999);
     first.DEFAULT_REQUEST_HEADERS.Extra = 'x';
-    expect(defaultSettings('crawler').RETRY_HTTP_CODES).toEqual([500, 502, 503, 504, 522, 524, 408]);
+    expect(defaultSettings('crawler').RETRY_HTTP_CODES).toEqual([500, 502, 503, 504, 522, 524, 408, 429]);
     expect(resolveSettings('crawler', { env: {} }).DEFAULT_REQUEST_HEADERS).toEqual(
       CRAWLER_DEFAULTS.DEFAULT_REQUEST_HEADERS,
     );

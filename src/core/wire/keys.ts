@@ -10,6 +10,10 @@ export const redisKeys = {
   leased: (spiderid: string) => `${spiderid}:leased`,
   leases: (spiderid: string) => `${spiderid}:leases`,
   blacklist: (spiderid: string) => `${spiderid}:blacklist`,
+  /** Domain -> end of its Retry-After hold (epoch seconds), for `info`. New. */
+  holds: (spiderid: string) => `${spiderid}:holds`,
+  /** Domain -> the robots.txt Crawl-delay the crawlers apply (seconds), for `info`. New. */
+  crawlDelays: (spiderid: string) => `${spiderid}:crawl_delays`,
   /** SHA1 of a queue member -> its leases that ended with no outcome (crash, unexpected error). */
   attempts: (spiderid: string) => `${spiderid}:attempts`,
   dupefilter: (spiderid: string, crawlid: string) => `${spiderid}:dupefilter:${crawlid}`,
@@ -60,6 +64,14 @@ export const redisKeys = {
   /** The crawlers' copy of the ZooKeeper domain config for the dashboard, and when it was written. */
   domainConfigCopy: 'sc:domain-config',
   domainConfigCopyAt: 'sc:domain-config:at',
+  /** Throttle window of a domain (a sorted set of hits), as the original names it. */
+  throttleWindow: (throttle: string) => `${throttle}:throttle_window`,
+  /** Moderation time of a domain's throttle, as the original names it. */
+  throttleTime: (throttle: string) => `${throttle}:throttle_time`,
+  /** Until when the site asked every crawler to wait (429/503 with Retry-After): epoch seconds. New. */
+  throttleHold: (throttle: string) => `${throttle}:hold`,
+  /** The next free fetch slot of a domain under its robots.txt Crawl-delay: epoch seconds. New. */
+  crawlDelayNext: (throttle: string) => `${throttle}:crawl_delay_next`,
   /** Glob of every stats key of one component (`stats:kafka-monitor:*`). */
   statsPattern: (component: string) => `stats:${component}:*`,
 };

@@ -10,6 +10,7 @@ import type { ItemOutcome } from '../middleware/item-pipelines.js';
 import { failureItem } from './failure-item.js';
 import { definiteFailure } from './definite-failure.js';
 import { PatientPublisher } from './patient-publisher.js';
+import { retryAfterSeconds } from './retry-after.js';
 import { followRedirect, REDIRECT_STATUSES, retryRequest } from './follow-ups.js';
 import { isFetchProblem, type FetchedPage, type PageFetcher, type PageParser } from './ports.js';
 
@@ -51,6 +52,11 @@ export interface EngineOptions {
     retried: boolean;
     page?: FetchedPage;
   }) => void;
+  /**
+   * A 429 or 503 answered with Retry-After: the seconds the site asked for (the crawler holds the domain
+   * for every crawler). Errors are the callee's to report; the request goes on to its retry either way.
+   */
+  onRetryAfter?: (domain: string, seconds: number, status: number, url: string) => Promise<void>;
   /** Reports the store being unreachable once per outage (shared with the crawler's other loops). */
   outage?: OutageLog;
   /**
@@ -340,6 +346,11 @@ export class CrawlEngine {
       return this.redirect(lease, page, page.headers.location[0]);
     }
 
+    if ((page.status === 429 || page.status === 503) && this.options.onRetryAfter) {
+      const seconds = retryAfterSeconds(page.headers['retry-after']?.[0], Date.now());
+      if (seconds !== undefined && seconds > 0)
+        await this.options.onRetryAfter(lease.domain, seconds, page.status, request.url);
+    }
     const retryStatus = this.options.retryHttpCodes.includes(page.status);
     const retried = retryStatus && retries < this.options.retryTimes;
     this.options.onOutcome?.({ request, status: page.status, retried, page });

@@ -1,4 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { pause } from '../../core/backoff.js';
 import { ClosedError } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
 import { CRAWLER_DEFAULTS } from '../../core/settings/index.js';
@@ -43,6 +44,11 @@ export interface FetcherOptions {
    * connections per address. HTTPS stays per origin (TLS names the host). Off by default.
    */
   shareConnectionsPerAddress?: boolean;
+  /**
+   * Called before a page is sent to a site whose robots.txt sets a Crawl-delay (seconds, as the site
+   * wrote it): resolves with the milliseconds to wait first (the crawler spaces fetches cluster-wide).
+   */
+  onCrawlDelay?: (url: URL, delaySeconds: number) => Promise<number>;
   /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -75,6 +81,7 @@ export class Fetcher {
   private readonly resolver: GuardedResolver;
   private readonly robots: RobotsCache;
   private readonly proxies: Proxies;
+  private readonly onCrawlDelay: FetcherOptions['onCrawlDelay'];
   private readonly defaultHeaders: Readonly<HeaderMap>;
   private readonly timeoutMs: number;
   private readonly pageMode: Mode;
@@ -123,6 +130,7 @@ export class Fetcher {
       ttlMs: options.robotsTtlMs ?? 3_600_000,
       errorTtlMs: options.robotsErrorTtlMs ?? 60_000,
     });
+    this.onCrawlDelay = options.onCrawlDelay;
     this.proxies = new Proxies(
       { setting: s.PROXY, env: options.env ?? process.env },
       {
@@ -232,6 +240,11 @@ export class Fetcher {
         const verdict =
           this.robots.cached(hop) ?? (await abortable(this.robots.check(hop, proxy?.url.href), signal));
         if (!verdict.allowed) throw verdict.error;
+        const delay = this.onCrawlDelay ? this.robots.crawlDelay(hop) : undefined;
+        if (delay !== undefined) {
+          const waitMs = await abortable(this.onCrawlDelay!(hop, delay), signal);
+          if (waitMs > 0) await abortable(pause(waitMs), signal);
+        }
       }
       let target: URL | string = hop;
       let sent = headers;

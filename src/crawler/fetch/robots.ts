@@ -56,7 +56,15 @@ export class RobotsCache {
     return this.verdict(url, origin, this.cache.get(origin) ?? (await this.load(origin, proxy)));
   }
 
-  /** The verdict when the origin's rules are cached, without waiting; undefined when they must be fetched. */
+  /** The Crawl-delay (seconds) the origin's cached rules set for the crawler's agent, if any. */
+  crawlDelay(url: URL): number | undefined {
+    const rules = this.cache.get(url.origin);
+    if (rules?.kind !== 'parsed') return undefined;
+    const delay = rules.robot.getCrawlDelay(this.token);
+    return typeof delay === 'number' && Number.isFinite(delay) && delay > 0 ? delay : undefined;
+  }
+
+  /** The verdict when the origin's cached rules are cached, without waiting; undefined when they must be fetched. */
   cached(url: URL): RobotsVerdict | undefined {
     if (url.pathname === '/robots.txt') return ALLOWED;
     const origin = url.origin;

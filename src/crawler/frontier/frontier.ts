@@ -6,7 +6,7 @@ import { isStoreUnavailable, type Store } from '../../core/store/index.js';
 import { domainOfQueue, redisKeys as K } from '../../core/wire/keys.js';
 import { RecentMap } from './recent-map.js';
 import { decodeMember, encodeRequest, type QueuedRequest } from '../../core/wire/request-codec.js';
-import { enqueue, leaseAckMany, leasePop, leaseReturn } from './scripts.js';
+import { crawlDelaySlot, domainHold, enqueue, leaseAckMany, leasePop, leaseReturn } from './scripts.js';
 
 /** Throttle of one domain: `limit` leases per `window` seconds, cluster-wide. */
 export interface DomainThrottle {
@@ -314,13 +314,14 @@ export class Frontier {
       pipe.run(
         leasePop,
         [
-          `${throttle.name}:throttle_window`,
-          `${throttle.name}:throttle_time`,
+          K.throttleWindow(throttle.name),
+          K.throttleTime(throttle.name),
           q.key,
           K.leased(this.options.spiderid),
           K.leases(this.options.spiderid),
           K.blacklist(this.options.spiderid),
           K.attempts(this.options.spiderid),
+          K.throttleHold(throttle.name),
         ],
         [
           throttle.window,
@@ -441,6 +442,43 @@ export class Frontier {
     if (throttled > 0) this.options.observer?.throttled?.(throttled);
     if (droppedTotal > 0) this.options.observer?.dropped?.(droppedTotal);
     return leases;
+  }
+
+  /**
+   * Holds a domain for every crawler for `seconds` (the site's Retry-After): its queue leases nothing
+   * until then. A later hold already in place is kept. Resolves with the hold's end (epoch ms), or
+   * undefined when the domain has no throttle (blacklisted).
+   */
+  async hold(domain: string, seconds: number): Promise<number | undefined> {
+    const throttle = this.options.throttleFor(domain);
+    if (!throttle) return undefined;
+    const until = Number(
+      await this.store.run(
+        domainHold,
+        [K.throttleHold(throttle.name), K.holds(this.options.spiderid)],
+        [seconds, domain],
+      ),
+    );
+    // This process need not ask the queue before the hold ends either.
+    for (const q of this.active) if (q.domain === domain) q.nextTry = Math.max(q.nextTry, until * 1000);
+    return until * 1000;
+  }
+
+  /** Notes a domain's Crawl-delay for `info` (`<spiderid>:crawl_delays`, kept an hour). */
+  async noteCrawlDelay(domain: string, seconds: number): Promise<void> {
+    const key = K.crawlDelays(this.options.spiderid);
+    await this.store.pipeline().call('HSET', key, domain, seconds).call('EXPIRE', key, 3600).exec();
+  }
+
+  /**
+   * Reserves this request's fetch slot under the domain's robots.txt Crawl-delay, shared by every crawler:
+   * resolves with the milliseconds to wait before sending it.
+   */
+  async crawlDelaySlot(domain: string, delaySeconds: number): Promise<number> {
+    const throttle = this.options.throttleFor(domain);
+    if (!throttle) return 0;
+    const wait = await this.store.run(crawlDelaySlot, [K.crawlDelayNext(throttle.name)], [delaySeconds]);
+    return Math.max(0, Number(wait) * 1000);
   }
 
   /**

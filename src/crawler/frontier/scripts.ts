@@ -21,9 +21,13 @@ function sha1hex(text: string): string {
 
 export const leasePop = defineScript({
   name: 'lease-pop',
-  numKeys: 7,
+  numKeys: 8,
   file: new URL('./lua/lease-pop.lua', import.meta.url),
-  memory: (call, [windowKey, modKey, queue, leased, leases, blacklist, attemptsKey], argv): Reply => {
+  memory: (
+    call,
+    [windowKey, modKey, queue, leased, leases, blacklist, attemptsKey, holdKey],
+    argv,
+  ): Reply => {
     const now = throttleNow(call);
     const nowText = fixed6(now);
     const opts = throttleOpts(argv, 0);
@@ -42,6 +46,8 @@ export const leasePop = defineScript({
       dropped++;
       if (dropped >= 100) return ['empty', '0', nowText, dropped, ''];
     }
+    const hold = Number((call('GET', holdKey!) as string | null) ?? '0') || 0;
+    if (hold > now) return ['held', fixed6(hold - now), nowText, dropped, ''];
     const denied = throttleCheck(call, windowKey!, modKey!, now, opts);
     if (denied) return [...denied, nowText, dropped, ''];
     throttleRecord(call, windowKey!, modKey!, now, opts, argv[6]!);
@@ -161,5 +167,36 @@ export const enqueue = defineScript({
     call('ZADD', queue!, fifoScore(call, queue!, priority, fifoNowTick(call)), member);
     if (announce) call('PUBLISH', channel, queue!);
     return 'queued';
+  },
+});
+
+export const domainHold = defineScript({
+  name: 'domain-hold',
+  numKeys: 2,
+  file: new URL('./lua/domain-hold.lua', import.meta.url),
+  memory: (call, [holdKey, holdsKey], [seconds, domain]) => {
+    const now = throttleNow(call);
+    const wanted = now + Number(seconds);
+    const current = Number((call('GET', holdKey!) as string | null) ?? '0') || 0;
+    if (current >= wanted) return fixed6(current);
+    const ms = Math.ceil(Number(seconds) * 1000) + 1000;
+    call('SET', holdKey!, fixed6(wanted), 'PX', ms);
+    call('HSET', holdsKey!, domain!, fixed6(wanted));
+    if (Number(call('PTTL', holdsKey!)) < ms) call('PEXPIRE', holdsKey!, ms);
+    return fixed6(wanted);
+  },
+});
+
+export const crawlDelaySlot = defineScript({
+  name: 'crawl-delay-slot',
+  numKeys: 1,
+  file: new URL('./lua/crawl-delay-slot.lua', import.meta.url),
+  memory: (call, [nextKey], [delayText]) => {
+    const now = throttleNow(call);
+    const delay = Number(delayText);
+    const free = Number((call('GET', nextKey!) as string | null) ?? '0') || 0;
+    const slot = Math.max(now, free);
+    call('SET', nextKey!, fixed6(slot + delay), 'PX', Math.ceil((slot + delay - now) * 1000) + 1000);
+    return fixed6(slot - now);
   },
 });

@@ -40,6 +40,14 @@ function crawlerSeries() {
       help: 'Items an item pipeline dropped (DropItem), by pipeline (ITEM_PIPELINES key).',
       labelNames: ['pipeline'],
     }),
+    domainHolds: counter({
+      name: 'crawler_domain_holds_total',
+      help: 'Domains held for every crawler after a 429 or 503 with Retry-After.',
+    }),
+    crawlDelayWaits: counter({
+      name: 'crawler_crawl_delay_waits_total',
+      help: 'Fetches that waited for their slot under a robots.txt Crawl-delay.',
+    }),
     publishFailures: counter({
       name: 'crawler_publish_failures_total',
       help: 'Pages Kafka did not acknowledge (the request goes back to its queue when its lease expires).',
@@ -166,6 +174,14 @@ export class CrawlerMetrics {
   /** An item an ITEM_PIPELINES stage dropped: neither a page on the topic nor a failure. */
   itemDropped(pipeline: string): void {
     this.itemsDroppedBy.inc(pipeline);
+  }
+
+  domainHeld(): void {
+    this.series.domainHolds.inc();
+  }
+
+  crawlDelayed(): void {
+    this.series.crawlDelayWaits.inc();
   }
 
   publishFailed(): void {

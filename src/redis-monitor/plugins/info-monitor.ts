@@ -63,9 +63,36 @@ export class InfoMonitor extends KafkaBaseMonitor {
     else await this.buildCrawlidInfo(master, spiderid, appid, crawlid);
     // An addition to the original's reply: 0 means nothing will crawl what is pending.
     master.live_crawlers = await liveCrawlerCount(this.store, spiderid).catch(() => null);
+    await this.addPoliteness(master, spiderid);
 
     await this.deliver(master);
     this.logger.info('Sent info to kafka', { ...extras, success: true });
+  }
+
+  /**
+   * Additions to the original's reply, only when there is something to say: the domains held after a
+   * 429/503 with Retry-After (`held_domains`: domain -> seconds left) and the robots.txt Crawl-delays in
+   * force (`crawl_delays`: domain -> seconds).
+   */
+  private async addPoliteness(master: Record<string, unknown>, spiderid: string): Promise<void> {
+    const [holds, delays] = await Promise.all([
+      this.store.hgetall(redisKeys.holds(spiderid)).catch(() => ({}) as Record<string, string>),
+      this.store.hgetall(redisKeys.crawlDelays(spiderid)).catch(() => ({}) as Record<string, string>),
+    ]);
+    const now = Date.now() / 1000;
+    const held = Object.fromEntries(
+      Object.entries(holds)
+        .filter(([, until]) => Number(until) > now)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([domain, until]) => [domain, Math.ceil(Number(until) - now)]),
+    );
+    if (Object.keys(held).length > 0) master.held_domains = held;
+    if (Object.keys(delays).length > 0)
+      master.crawl_delays = Object.fromEntries(
+        Object.entries(delays)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([domain, seconds]) => [domain, Number(seconds)]),
+      );
   }
 
   private async crawlStats(

@@ -88,6 +88,8 @@ export const crawlerFields = {
   DOWNLOAD_MAXSIZE_TOTAL: field.int({ min: 0 }),
   DNS_OVERRIDES: field.addressMap(),
   PROXY: field.string({ nonEmpty: false }),
+  RETRY_AFTER_MAX: field.float(),
+  CRAWL_DELAY_MAX: field.float(),
   METRICS_PORT: field.int({ min: 0, max: 65535 }),
   METRICS_HOST: field.string(),
   LOGSTATS_INTERVAL: field.float({ min: 0 }),
@@ -154,7 +156,9 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   // Scrapy's is 32 MiB, above our limit; warn from the default Kafka message size instead.
   DOWNLOAD_WARNSIZE: 1 * MiB,
   RETRY_TIMES: 3,
-  RETRY_HTTP_CODES: [500, 502, 503, 504, 522, 524, 408],
+  // Deliberate change: 429 added (as Scrapy 2 does), so a site's Too Many Requests is tried again after
+  // its Retry-After hold rather than published as the page.
+  RETRY_HTTP_CODES: [500, 502, 503, 504, 522, 524, 408, 429],
   USER_AGENT: 'Scrapy/1.5.0 (+https://scrapy.org)',
   DEFAULT_REQUEST_HEADERS: {
     Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
@@ -183,6 +187,8 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   DOWNLOAD_MAXSIZE_TOTAL: 64 * MiB,
   DNS_OVERRIDES: {},
   PROXY: '',
+  RETRY_AFTER_MAX: 300,
+  CRAWL_DELAY_MAX: 60,
   METRICS_PORT: 9410,
   METRICS_HOST: '127.0.0.1',
   LOGSTATS_INTERVAL: 60,

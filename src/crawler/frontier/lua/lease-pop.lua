@@ -11,6 +11,8 @@
 -- KEYS[6]  crawl blacklist, `<spiderid>:blacklist` (set of `appid||crawlid`)
 -- KEYS[7]  attempts, `<spiderid>:attempts` (hash: SHA1 of a queue member -> leases of it that ended with
 --          no outcome: the crawler died, or hit an unexpected error)
+-- KEYS[8]  the domain's hold, `<throttle name>:hold` (epoch seconds until which the site asked every
+--          crawler to wait: a 429 or 503 with Retry-After)
 -- ARGV[1..6]  throttle: window, limit, moderate, elastic, elastic buffer, elastic ready (1/0 flags)
 -- ARGV[7]  unique id for the throttle hit
 -- ARGV[8]  lease id
@@ -22,6 +24,7 @@
 --             field in KEYS[7] (the acknowledgement clears it)
 --   empty     the queue has nothing crawlable
 --   throttled / moderated   value = seconds until a lease may be allowed (-1 = never)
+--   held      value = seconds until the domain's hold ends
 --   dropped   counts requests of stopped or expired crawls removed from the head of the queue
 --- @include "../../../core/throttle/lua/throttle-decide.lua"
 --- @include "../../../core/wire/lua/crawl-fields.lua"
@@ -52,6 +55,11 @@ while true do
     -- Bounded work per call; the caller simply asks again.
     return {'empty', '0', now_text, dropped, ''}
   end
+end
+
+local hold = tonumber(redis.call('GET', KEYS[8]) or '0') or 0
+if hold > now then
+  return {'held', string.format('%.6f', hold - now), now_text, dropped, ''}
 end
 
 local denied = throttle_check(KEYS[1], KEYS[2], now, opts)
