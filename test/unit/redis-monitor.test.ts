@@ -185,7 +185,7 @@ describe('RedisMonitor: info', () => {
     await store.hset('link:crawl_delays', { 'b.com': '2' });
     await store.set('info:link:testapp:ABC123', 'u-polite');
     await monitor.runOnce();
-    const [reply] = bus.replies() as Record<string, unknown>[];
+    const [reply] = bus.replies();
     expect(reply!.held_domains).toEqual({ 'a.com': 30 });
     expect(reply!.crawl_delays).toEqual({ 'b.com': 2 });
   });

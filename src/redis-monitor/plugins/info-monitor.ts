@@ -76,8 +76,8 @@ export class InfoMonitor extends KafkaBaseMonitor {
    */
   private async addPoliteness(master: Record<string, unknown>, spiderid: string): Promise<void> {
     const [holds, delays] = await Promise.all([
-      this.store.hgetall(redisKeys.holds(spiderid)).catch(() => ({}) as Record<string, string>),
-      this.store.hgetall(redisKeys.crawlDelays(spiderid)).catch(() => ({}) as Record<string, string>),
+      this.store.hgetall(redisKeys.holds(spiderid)).catch(() => ({})),
+      this.store.hgetall(redisKeys.crawlDelays(spiderid)).catch(() => ({})),
     ]);
     const now = Date.now() / 1000;
     const held = Object.fromEntries(
