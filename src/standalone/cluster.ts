@@ -32,7 +32,7 @@ export interface StandaloneOptions extends StandaloneSettingsSource {
   /** REST port (default FLASK_PORT; 0 picks a free one) and address (default REST_BIND). */
   port?: number;
   host?: string;
-  /** Spider type (link, wandering), spider file, or class (default link). */
+  /** Spider type (link, wandering, sitemap), spider file, or class (default link). */
   spider?: string | SpiderClass;
   /** One logger for every component instead of each component's own from its settings. */
   logger?: Logger;

@@ -13,6 +13,7 @@ import {
   resolveSpider,
   Spider,
   WanderingSpider,
+  SitemapSpider,
   type CrawlItem,
   type CrawlMeta,
   type CrawlRequest,
@@ -81,7 +82,7 @@ describe('LinkSpider', () => {
   it('is the "link" spider type', () => {
     expect(LinkSpider.spiderName).toBe('link');
     expect(new LinkSpider({ logger }).spiderName).toBe('link');
-    expect(BUILTIN_SPIDERS).toEqual({ link: LinkSpider, wandering: WanderingSpider });
+    expect(BUILTIN_SPIDERS).toEqual({ link: LinkSpider, wandering: WanderingSpider, sitemap: SitemapSpider });
   });
 
   it('at curdepth == maxdepth yields one item and no requests', async () => {

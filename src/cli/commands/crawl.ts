@@ -68,7 +68,11 @@ export function registerCrawlCommand(program: Command): void {
       .option('-o, --output <file>', 'write results to this file (default: JSON lines on stdout)')
       .option('--format <format>', 'jsonl, json or csv (default from the file name, else jsonl)')
       .option('--no-body', 'leave the page bodies out of the results')
-      .option('--spider <name-or-file>', 'spider type (link, wandering) or a spider file (.js/.mjs)', 'link')
+      .option(
+        '--spider <name-or-file>',
+        'spider type (link, wandering, sitemap) or a spider file (.js/.mjs)',
+        'link',
+      )
       .option('--no-progress', 'no progress bar, even on a terminal')
       .option('--idle-timeout <seconds>', 'give up when nothing happened for this long', '300'),
   ).action(async (urls: string[], options: CrawlCommandOptions) => {

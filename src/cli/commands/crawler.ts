@@ -13,7 +13,11 @@ export function registerCrawlerCommand(program: Command): void {
     program
       .command('crawler')
       .description('run one crawler process; run as many as you like, on any machines')
-      .option('--spider <name-or-file>', 'spider type (link, wandering) or a spider file (.js/.mjs)', 'link')
+      .option(
+        '--spider <name-or-file>',
+        'spider type (link, wandering, sitemap) or a spider file (.js/.mjs)',
+        'link',
+      )
       .option('--grace-seconds <seconds>', 'on SIGTERM, how long requests in flight may finish', '10'),
   ).action(async (options: CrawlerCommandOptions) => {
     const { Crawler } = await import('../../crawler/crawler.js');

@@ -32,7 +32,11 @@ export function registerStandaloneCommand(program: Command): void {
       .option('-o, --output <file>', 'append one JSON crawl result per line to this file')
       .option('-p, --port <port>', 'REST port (default FLASK_PORT, 5343)')
       .option('--bind <address>', 'REST address (default REST_BIND, 127.0.0.1 in standalone)')
-      .option('--spider <name-or-file>', 'spider type (link, wandering) or a spider file (.js/.mjs)', 'link')
+      .option(
+        '--spider <name-or-file>',
+        'spider type (link, wandering, sitemap) or a spider file (.js/.mjs)',
+        'link',
+      )
       .option('--grace-seconds <seconds>', 'on Ctrl-C, how long requests in flight may finish', '5'),
   ).action(async (options: StandaloneCommandOptions) => {
     const { startStandalone } = await import('../../standalone/cluster.js');

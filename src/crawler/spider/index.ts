@@ -6,5 +6,6 @@ export { Spider, type RequestOptions, type SpiderClass, type SpiderContext } fro
 export { linkOptionsFromMeta } from './meta-filters.js';
 export { LinkSpider } from './link-spider.js';
 export { WanderingSpider } from './wandering-spider.js';
+export { SitemapSpider } from './sitemap-spider.js';
 export { loadSpiderFile } from './load-spider-file.js';
 export { BUILTIN_SPIDERS, isSpiderPath, resolveSpider } from './registry.js';

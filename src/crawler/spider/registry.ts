@@ -1,6 +1,7 @@
 import { BadInputError } from '../../core/errors.js';
 import { LinkSpider } from './link-spider.js';
 import { loadSpiderFile } from './load-spider-file.js';
+import { SitemapSpider } from './sitemap-spider.js';
 import type { SpiderClass } from './spider.js';
 import { WanderingSpider } from './wandering-spider.js';
 
@@ -8,6 +9,7 @@ import { WanderingSpider } from './wandering-spider.js';
 export const BUILTIN_SPIDERS: Readonly<Record<string, SpiderClass>> = Object.freeze({
   [LinkSpider.spiderName]: LinkSpider,
   [WanderingSpider.spiderName]: WanderingSpider,
+  [SitemapSpider.spiderName]: SitemapSpider,
 });
 
 /** Whether `--spider` names a file rather than a built-in spider type. */
@@ -16,7 +18,7 @@ export function isSpiderPath(value: string): boolean {
 }
 
 /**
- * The class for `crawler --spider <value>`: a built-in spider type (`link`, `wandering`) or the path of a
+ * The class for `crawler --spider <value>`: a built-in spider type (`link`, `wandering`, `sitemap`) or the path of a
  * spider file. Throws BadInputError for an unknown name or an unusable file.
  */
 export async function resolveSpider(value: string): Promise<SpiderClass> {
