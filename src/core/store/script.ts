@@ -23,6 +23,17 @@ export function readLua(file: URL, seen = new Set<string>()): string {
  * Lua-to-reply rules to mirror in `memory`: Lua numbers become integers (truncated), so return floats as
  * strings; Lua `false`/nil become nil; tables become arrays.
  */
+const registry = new Map<string, ScriptDef>();
+
+/**
+ * Every script defined so far, by name: each `defineScript` registers itself when its module loads (the
+ * core cannot import the components that define scripts). `test/unit/lua-scripts.test.ts` loads every
+ * defining module and checks that each `.lua` file is registered and documents its KEYS and ARGV.
+ */
+export function registeredScripts(): ScriptDef[] {
+  return [...registry.values()];
+}
+
 export function defineScript(options: {
   name: string;
   numKeys: number;
@@ -30,14 +41,20 @@ export function defineScript(options: {
   file: URL;
   memory: MemoryScript;
 }): ScriptDef {
+  const existing = registry.get(options.name);
+  if (existing && existing.file.href !== options.file.href)
+    throw new Error(`Two scripts are named ${options.name}: ${existing.file.href} and ${options.file.href}`);
   let source: string | undefined;
-  return {
+  const script: ScriptDef = {
     name: options.name,
     numKeys: options.numKeys,
+    file: options.file,
     memory: options.memory,
     lua() {
       source ??= readLua(options.file);
       return source;
     },
   };
+  registry.set(options.name, script);
+  return script;
 }

@@ -24,6 +24,8 @@ export interface SetOptions {
 export interface ScriptDef {
   readonly name: string;
   readonly numKeys: number;
+  /** The script's `.lua` file. */
+  readonly file: URL;
   /** Lua source, loaded from the script's `.lua` file. */
   lua(): string;
   /** The same logic against the in-memory engine; `call` behaves like `redis.call`. */
