@@ -1,0 +1,248 @@
+/**
+ * Each script's Lua (on the real Redis) and its in-memory twin (on the memory engine) agree: fast-check
+ * generates key-space states and arguments, both run, and the replies and the resulting key spaces
+ * (every key's type, value and whether it expires, the expiry within a second) must be equal. Scripts that
+ * read the server clock (TIME: the throttles, leases, enqueue, holds) are left to their contract tests
+ * (test/contract/), which run on both stores; this file covers the clock-free ones.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore, RedisStore, type Store } from '../../src/core/store/index.js';
+import type { Reply, ScriptDef } from '../../src/core/store/types.js';
+import { lockAcquire, lockRelease, lockRenew } from '../../src/core/lock/scripts.js';
+import { counterIncr } from '../../src/core/stats/scripts.js';
+import { leaseAckMany } from '../../src/crawler/frontier/scripts.js';
+import { jobDone, jobFailed } from '../../src/redis-monitor/scripts.js';
+import { servicesEnv } from '../support/services.js';
+
+/** A Redis database of this file's own: it is emptied before every run. */
+const DB = 10;
+const RUNS = 200;
+
+type Value =
+  | { type: 'string'; value: string; ttlMs?: number }
+  | { type: 'hash'; value: Record<string, string> }
+  | { type: 'zset'; value: [string, number][] };
+
+type State = Record<string, Value>;
+
+let redis: RedisStore;
+
+async function load(store: Store, state: State): Promise<void> {
+  for (const [key, v] of Object.entries(state)) {
+    if (v.type === 'string') {
+      if (v.ttlMs) await store.call('SET', key, v.value, 'PX', v.ttlMs);
+      else await store.call('SET', key, v.value);
+    } else if (v.type === 'hash') {
+      if (Object.keys(v.value).length > 0) await store.call('HSET', key, ...Object.entries(v.value).flat());
+    } else if (v.value.length > 0) {
+      await store.call('ZADD', key, ...v.value.flatMap(([m, s]) => [s, m]));
+    }
+  }
+}
+
+/** Every key of the store: type, value, and time to live (ms, -1 for none). */
+async function dump(store: Store): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  let cursor = '0';
+  const keys: string[] = [];
+  do {
+    const [next, batch] = (await store.call('SCAN', cursor, 'COUNT', 1000)) as [string, string[]];
+    cursor = String(next);
+    keys.push(...batch);
+  } while (cursor !== '0');
+  for (const key of keys.sort()) {
+    const type = String(await store.call('TYPE', key));
+    const value =
+      type === 'string'
+        ? await store.call('GET', key)
+        : type === 'hash'
+          ? Object.fromEntries(chunk((await store.call('HGETALL', key)) as string[]))
+          : type === 'zset'
+            ? await store.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+            : type === 'set'
+              ? ((await store.call('SMEMBERS', key)) as string[]).sort()
+              : await store.call('LRANGE', key, 0, -1);
+    const ttl = Number(await store.call('PTTL', key));
+    out[key] = { type, value, ttl: ttl < 0 ? -1 : Math.round(ttl / 1000) };
+  }
+  return out;
+}
+
+function chunk(flat: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return pairs;
+}
+
+async function outcome(store: Store, script: ScriptDef, state: State, keys: string[], argv: string[]) {
+  await load(store, state);
+  let reply: Reply | { error: true };
+  try {
+    reply = await store.run(script, keys, argv);
+  } catch {
+    reply = { error: true };
+  }
+  return { reply, keyspace: await dump(store) };
+}
+
+/** Runs `script` on both stores for every generated case and compares what they end with. */
+async function agree(
+  script: ScriptDef,
+  cases: fc.Arbitrary<{ state: State; keys: string[]; argv: string[] }>,
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(cases, async ({ state, keys, argv }) => {
+      await redis.call('FLUSHDB');
+      const real = await outcome(redis, script, state, keys, argv);
+      const twin = await outcome(new MemoryStore(), script, state, keys, argv);
+      expect(twin).toEqual(real);
+    }),
+    { numRuns: RUNS },
+  );
+}
+
+const small = (values: string[]) => fc.constantFrom(...values);
+const maybeString = (values: string[], ttl = false): fc.Arbitrary<Value | null> =>
+  fc.option(
+    fc.record({
+      type: fc.constant('string' as const),
+      value: small(values),
+      ...(ttl ? { ttlMs: fc.constantFrom(5000, 60000) } : {}),
+    }),
+    { nil: null },
+  );
+
+function stateOf(entries: Record<string, Value | null>): State {
+  return Object.fromEntries(Object.entries(entries).filter((e): e is [string, Value] => e[1] !== null));
+}
+
+beforeAll(async () => {
+  const env = servicesEnv();
+  redis = await RedisStore.connect({ host: env.REDIS_HOST, port: env.REDIS_PORT, db: DB });
+});
+
+afterAll(async () => {
+  await redis?.call('FLUSHDB');
+  await redis?.close();
+});
+
+describe('Lua scripts and their in-memory twins agree', () => {
+  it('lock acquire, release and renew', async () => {
+    const lockState = fc.record({
+      lock: maybeString(['owner-a', 'owner-b'], true),
+      signal: fc.option(fc.record({ type: fc.constant('string' as const), value: small(['1']) }), {
+        nil: null,
+      }),
+    });
+    await agree(
+      lockAcquire,
+      fc
+        .record({ s: lockState, owner: small(['owner-a', 'owner-b']), ms: fc.constantFrom('1000', '30000') })
+        .map(({ s, owner, ms }) => ({
+          state: stateOf({ 'lock:j': s.lock }),
+          keys: ['lock:j'],
+          argv: [owner, ms],
+        })),
+    );
+    await agree(
+      lockRelease,
+      fc.record({ s: lockState, owner: small(['owner-a', 'owner-b']) }).map(({ s, owner }) => ({
+        state: stateOf({ 'lock:j': s.lock, 'lock-signal:j': s.signal }),
+        keys: ['lock:j', 'lock-signal:j'],
+        argv: [owner],
+      })),
+    );
+    await agree(
+      lockRenew,
+      fc
+        .record({ s: lockState, owner: small(['owner-a', 'owner-b']), ms: fc.constantFrom('2000', '90000') })
+        .map(({ s, owner, ms }) => ({
+          state: stateOf({ 'lock:j': s.lock }),
+          keys: ['lock:j'],
+          argv: [owner, ms],
+        })),
+    );
+  });
+
+  it('counter-incr', async () => {
+    await agree(
+      counterIncr,
+      fc
+        .record({
+          counter: maybeString(['0', '7', '-3', 'x']),
+          start: fc.integer({ min: -5, max: 5 }),
+          by: fc.integer({ min: 0, max: 3 }),
+        })
+        .map(({ counter, start, by }) => ({
+          state: stateOf({ c: counter }),
+          keys: ['c'],
+          argv: [String(start), String(by)],
+        })),
+    );
+  });
+
+  it('job-done and job-failed', async () => {
+    const jobState = fc.record({
+      job: maybeString(['uuid-1', 'uuid-2']),
+      failures: maybeString(['1', '2', '5']),
+    });
+    await agree(
+      jobDone,
+      fc.record({ s: jobState, value: small(['uuid-1', 'uuid-2']) }).map(({ s, value }) => ({
+        state: stateOf({ 'info:l:a': s.job, 'lock:info:l:a:failures': s.failures }),
+        keys: ['info:l:a', 'lock:info:l:a:failures'],
+        argv: [value],
+      })),
+    );
+    await agree(
+      jobFailed,
+      fc
+        .record({
+          s: jobState,
+          value: small(['uuid-1', 'uuid-2']),
+          max: fc.integer({ min: 0, max: 4 }),
+          retry: small(['0', '1']),
+        })
+        .map(({ s, value, max, retry }) => ({
+          state: stateOf({ 'info:l:a': s.job, 'lock:info:l:a:failures': s.failures }),
+          keys: ['info:l:a', 'lock:info:l:a:failures'],
+          argv: [value, String(max), retry],
+        })),
+    );
+  });
+
+  it('lease-ack-many', async () => {
+    const ids = ['l1', 'l2', 'l3'];
+    const ack = fc.record({
+      id: small(ids),
+      outcome: small(['published', 'failed', '']),
+      stats: fc.constantFrom(4, 5),
+      attempts: small(['', 'sha-a', 'sha-b']),
+    });
+    await agree(
+      leaseAckMany,
+      fc
+        .record({
+          leased: fc.subarray(ids),
+          acks: fc.array(ack, { minLength: 1, maxLength: 5 }),
+          attempts: fc.subarray(['sha-a', 'sha-b']),
+          counted: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+        })
+        .map(({ leased, acks, attempts, counted }) => ({
+          state: stateOf({
+            'sp:leased': {
+              type: 'hash',
+              value: Object.fromEntries(leased.map((id) => [id, `{"queue":"q","item":"${id}"}`])),
+            },
+            'sp:leases': { type: 'zset', value: leased.map((id, i) => [id, 1000 + i]) },
+            'sp:attempts': { type: 'hash', value: Object.fromEntries(attempts.map((a) => [a, '1'])) },
+            'crawlstats:sp:app:c1':
+              counted === null ? null : { type: 'hash', value: { published: String(counted) } },
+          }),
+          keys: ['sp:leased', 'sp:leases', 'sp:attempts', 'crawlstats:sp:app:c1', 'crawlstats:sp:app:c2'],
+          argv: ['3600', ...acks.flatMap((a) => [a.id, a.outcome, String(a.stats), a.attempts])],
+        })),
+    );
+  });
+});
