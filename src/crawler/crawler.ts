@@ -9,6 +9,7 @@ import type { CrawlerSettings } from '../core/settings/index.js';
 import { isStoreUnavailable, type Store } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
+import { CrawlPolicy } from './control/crawl-policy.js';
 import { Politeness } from './control/politeness.js';
 import { registeredDomain } from '../core/domain.js';
 import { PublicIpLookup } from './control/public-ip.js';
@@ -20,7 +21,6 @@ import type { ItemOutcome } from './middleware/item-pipelines.js';
 import { spiderOutputChain } from './middleware/spider-middlewares.js';
 import { Fetcher } from './fetch/index.js';
 import { Frontier, type DomainThrottle } from './frontier/frontier.js';
-import { throttleName } from '../core/wire/keys.js';
 import { CrawlWatch } from './observe/crawl-watch.js';
 import { FailureLog } from './observe/failure-log.js';
 import { publishDomainConfig } from './observe/domain-config-copy.js';
@@ -77,6 +77,8 @@ export class Crawler {
   readonly domainConfig: DomainConfig;
   /** Retry-After holds and robots.txt Crawl-delay, shared by every crawler through Redis. */
   readonly politeness: Politeness;
+  /** How each domain may be crawled (throttle, blacklist), as the frontier asks it. */
+  readonly policy: CrawlPolicy;
   /** Made at start, once the pipelines and middlewares are loaded. */
   private engine: CrawlEngine | undefined;
   private extensions: CrawlExtensions | undefined;
@@ -119,11 +121,18 @@ export class Crawler {
       retryAfterMax: settings.RETRY_AFTER_MAX,
       crawlDelayMax: settings.CRAWL_DELAY_MAX,
     });
+    this.policy = new CrawlPolicy({
+      settings,
+      spiderName: this.spiderName,
+      domainConfig: this.domainConfig,
+      politeness: this.politeness,
+      publicIp: () => this.publicIp,
+    });
     this.frontier = new Frontier(store, {
       spiderid: this.spiderName,
       owner: this.id,
       leaseSeconds: settings.LEASE_TIMEOUT,
-      throttleFor: (domain) => this.throttleFor(domain),
+      policy: this.policy,
       queueRefresh: settings.SCHEDULER_QUEUE_REFRESH,
       queueTimeout: settings.SCHEDULER_QUEUE_TIMEOUT,
       dupefilterTimeout: settings.DUPEFILTER_TIMEOUT,
@@ -131,9 +140,6 @@ export class Crawler {
       globalPageLimit: settings.GLOBAL_PAGE_PER_DOMAIN_LIMIT,
       globalPageLimitTimeout: settings.GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT,
       crawlStatsTimeout: Math.max(settings.DUPEFILTER_TIMEOUT, 86_400),
-      refuseDomain: settings.SCHEDULER_BACKLOG_BLACKLIST
-        ? undefined
-        : (domain) => this.domainConfig.isBlacklisted(domain),
       domainKeys: settings.DOMAIN_KEYS,
       logger,
       observer: {
@@ -250,33 +256,9 @@ export class Crawler {
     });
   }
 
-  /** The throttle of a domain: ZooKeeper's rate when configured, else QUEUE_HITS per QUEUE_WINDOW. */
+  /** The throttle of a domain (see CrawlPolicy). */
   throttleFor(domain: string): DomainThrottle | null {
-    const { settings } = this.options;
-    if (this.domainConfig.isBlacklisted(domain)) return null;
-    const rate = this.domainConfig.rate(domain);
-    let window = rate?.window ?? settings.QUEUE_WINDOW;
-    let limit = rate?.hits ?? settings.QUEUE_HITS;
-    // robots.txt's Crawl-delay: at most one request per delay, unless the configured rate is slower.
-    const delay = this.politeness.delayOf(domain);
-    if (delay !== undefined && limit > 0 && window / limit < delay) {
-      window = delay;
-      limit = 1;
-    }
-    // The margin absorbs the jitter between the throttle decision and the request reaching the site, so the
-    // limit also holds as the site sees it.
-    return {
-      window: window + settings.QUEUE_WINDOW_MARGIN,
-      limit,
-      moderate: settings.QUEUE_MODERATED,
-      elastic: settings.QUEUE_ELASTIC,
-      name: throttleName(domain, {
-        spiderid: this.spiderName,
-        typeEnabled: settings.SCHEDULER_TYPE_ENABLED,
-        ipEnabled: settings.SCHEDULER_IP_ENABLED,
-        publicIp: this.publicIp,
-      }),
-    };
+    return this.policy.throttleFor(domain);
   }
 
   async start(): Promise<void> {

@@ -58,13 +58,15 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
         spiderid,
         owner: 'crawler-1',
         leaseSeconds: 60,
-        throttleFor: (domain) => ({
-          window: 60,
-          limit: 1000,
-          moderate: false,
-          name: `${spiderid}:${domain}`,
-          ...throttle,
-        }),
+        policy: {
+          throttleFor: (domain) => ({
+            window: 60,
+            limit: 1000,
+            moderate: false,
+            name: `${spiderid}:${domain}`,
+            ...throttle,
+          }),
+        },
         queueRefresh: 10,
         queueTimeout: 3600,
         dupefilterTimeout: 600,
@@ -294,7 +296,7 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
         spiderid: `sp${run}${n++}`,
         owner: 'crawler-1',
         leaseSeconds: 60,
-        throttleFor: () => ({ window: 60, limit: 1000, moderate: false, name: 'x' }),
+        policy: { throttleFor: () => ({ window: 60, limit: 1000, moderate: false, name: 'x' }) },
         queueRefresh: 10,
         queueTimeout: 3600,
         dupefilterTimeout: 600,
@@ -386,7 +388,12 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
     });
 
     it('drops follow-ups for refused domains when the backlog of blacklisted domains is off', async () => {
-      const f = make({ refuseDomain: (domain) => domain === 'banned.com' });
+      const f = make({
+        policy: {
+          throttleFor: (domain) => ({ window: 60, limit: 1000, moderate: false, name: domain }),
+          refusesDomain: (domain) => domain === 'banned.com',
+        },
+      });
       const statuses = await f.enqueue([
         {
           request: child('http://www.banned.com/1', { spiderid: f.spiderid }),
@@ -469,7 +476,9 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
         spiderid,
         owner: 'c',
         leaseSeconds: 60,
-        throttleFor: (domain) => ({ window: 60, limit: 1, moderate: false, name: `${spiderid}:${domain}` }),
+        policy: {
+          throttleFor: (domain) => ({ window: 60, limit: 1, moderate: false, name: `${spiderid}:${domain}` }),
+        },
         queueRefresh: 600,
         queueTimeout: 3600,
         dupefilterTimeout: 600,

@@ -81,7 +81,7 @@ async function setup(
     spiderid: 'link',
     owner: 'c1',
     leaseSeconds: 60,
-    throttleFor: (domain) => ({ window: 60, limit: 1000, moderate: false, name: domain }),
+    policy: { throttleFor: (domain) => ({ window: 60, limit: 1000, moderate: false, name: domain }) },
     queueRefresh: 0.05,
     queueTimeout: 3600,
     dupefilterTimeout: 600,

@@ -12,7 +12,7 @@ export class DomainHolds {
   constructor(
     private readonly store: Store,
     private readonly directory: QueueDirectory,
-    private readonly options: Pick<FrontierOptions, 'spiderid' | 'throttleFor'>,
+    private readonly options: Pick<FrontierOptions, 'spiderid' | 'policy'>,
   ) {}
 
   /**
@@ -21,7 +21,7 @@ export class DomainHolds {
    * undefined when the domain has no throttle (blacklisted).
    */
   async hold(domain: string, seconds: number): Promise<number | undefined> {
-    const throttle = this.options.throttleFor(domain);
+    const throttle = this.options.policy.throttleFor(domain);
     if (!throttle) return undefined;
     const until = Number(
       await this.store.run(
@@ -47,7 +47,7 @@ export class DomainHolds {
    * resolves with the milliseconds to wait before sending it.
    */
   async crawlDelaySlot(domain: string, delaySeconds: number): Promise<number> {
-    const throttle = this.options.throttleFor(domain);
+    const throttle = this.options.policy.throttleFor(domain);
     if (!throttle) return 0;
     const wait = await this.store.run(crawlDelaySlot, [K.crawlDelayNext(throttle.name)], [delaySeconds]);
     return Math.max(0, Number(wait) * 1000);

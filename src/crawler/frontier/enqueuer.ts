@@ -76,7 +76,7 @@ export class Enqueuer {
         statuses.push('expired');
         continue;
       }
-      if (this.options.refuseDomain?.(domain)) {
+      if (this.options.policy.refusesDomain?.(domain)) {
         statuses.push('blacklisted');
         continue;
       }

@@ -7,7 +7,14 @@ import { LeasePlanner } from './lease-planner.js';
 import { QueueDirectory } from './queue-directory.js';
 import type { EnqueueStatus, FrontierOptions, Lease } from './types.js';
 
-export type { DomainThrottle, EnqueueStatus, FrontierObserver, FrontierOptions, Lease } from './types.js';
+export type {
+  DomainThrottle,
+  EnqueueStatus,
+  FrontierObserver,
+  FrontierOptions,
+  FrontierPolicy,
+  Lease,
+} from './types.js';
 
 /**
  * The crawler's view of the shared frontier, one object over its parts: queue discovery

@@ -70,7 +70,7 @@ export class LeasePlanner {
     const pipe = this.store.pipeline();
     const quota = new Map<string, number>();
     const attempt = (q: KnownQueue, round: number): boolean => {
-      const throttle = this.options.throttleFor(q.domain);
+      const throttle = this.options.policy.throttleFor(q.domain);
       if (!throttle) {
         // Not to be crawled now (blacklisted in the domain config): look again in a while, rather than
         // on every turn of the crawl loop, which would then spin every few milliseconds.

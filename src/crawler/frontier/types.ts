@@ -15,13 +15,24 @@ export interface DomainThrottle {
   name: string;
 }
 
+/** The crawl policy the frontier asks per domain (the crawler's CrawlPolicy; tests give their own). */
+export interface FrontierPolicy {
+  /** The domain's throttle, or null when the domain must not be crawled now (ZooKeeper blacklist). */
+  throttleFor(domain: string): DomainThrottle | null;
+  /**
+   * Whether a domain's follow-up requests are dropped instead of queued (ZooKeeper blacklist with
+   * SCHEDULER_BACKLOG_BLACKLIST = False); by default blacklisted domains keep their backlog.
+   */
+  refusesDomain?(domain: string): boolean;
+}
+
 export interface FrontierOptions {
   spiderid: string;
   /** This crawler's id, recorded in its leases. */
   owner: string;
   leaseSeconds: number;
-  /** The domain's throttle, or null when the domain must not be crawled now (ZooKeeper blacklist). */
-  throttleFor: (domain: string) => DomainThrottle | null;
+  /** How each domain may be crawled: its throttle, and whether its follow-ups are refused. */
+  policy: FrontierPolicy;
   /** Seconds between two SCANs for queues (SCHEDULER_QUEUE_REFRESH). */
   queueRefresh: number;
   /** Seconds a queue that stopped yielding is remembered (SCHEDULER_QUEUE_TIMEOUT). */
@@ -32,11 +43,6 @@ export interface FrontierOptions {
   globalPageLimitTimeout: number;
   /** Seconds per-crawl accounting hashes live after their last change. */
   crawlStatsTimeout: number;
-  /**
-   * Domains whose follow-up requests are dropped instead of queued (ZooKeeper blacklist with
-   * SCHEDULER_BACKLOG_BLACKLIST = False); by default blacklisted domains keep their backlog.
-   */
-  refuseDomain?: (domain: string) => boolean;
   /** How queue keys name a site (DOMAIN_KEYS); must match the Kafka Monitor's. */
   domainKeys?: DomainKeyStyle;
   logger: Logger;
