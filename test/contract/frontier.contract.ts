@@ -241,6 +241,31 @@ export function frontierContract(name: string, open: () => Promise<Store>): void
       expect(await store.hgetall(attempts)).toEqual({});
     });
 
+    it('ends a lease and queues its follow-up in one step, and adds nothing for a lease that expired', async () => {
+      const f = make({ leaseSeconds: 1 });
+      const other = make({ spiderid: f.spiderid, owner: 'crawler-2' });
+      const q = `${f.spiderid}:settle.com:queue`;
+      await store.zadd(q, [
+        { member: feed({ url: 'http://settle.com/a', spiderid: f.spiderid }), score: -2 },
+        { member: feed({ url: 'http://settle.com/b', spiderid: f.spiderid }), score: -1 },
+      ]);
+      await f.refreshQueues(true);
+      const [a, b] = await f.lease(2, () => 2);
+      const retry = { ...a!.request, meta: { ...a!.request.meta, retry_times: 1 }, dontFilter: true };
+      expect(await f.requeue(a!, { request: retry, fingerprint: '', priority: -11 })).toBe('queued');
+      expect(await store.hget(`${f.spiderid}:leased`, a!.id)).toBeNull();
+      expect(await store.zscore(`${f.spiderid}:leases`, a!.id)).toBeNull();
+      expect(f.heldCount).toBe(1);
+      const queued = (await store.zrange(q, 0, -1)).map((m) => decodeMember(m).url);
+      expect(queued).toEqual(['http://settle.com/a']);
+      // b's lease expires and another crawler puts it back: settling it later adds nothing.
+      await sleep(1300);
+      expect(await other.reapExpired()).toBe(1);
+      const again = { ...b!.request, dontFilter: true };
+      expect(await f.requeue(b!, { request: again, fingerprint: '', priority: -1 })).toBe('gone');
+      expect(await store.zcard(q)).toBe(2);
+    });
+
     it('announces a queue the enqueue script creates; a following crawler leases it before any SCAN', async () => {
       const writer = make();
       const s = writer.spiderid;

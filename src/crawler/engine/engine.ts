@@ -409,16 +409,14 @@ export class CrawlEngine {
       return this.finish(lease, [failureItem(lease.request, followed.failure)], 'failed');
     }
     const next = followed.next;
-    await this.options.frontier.enqueue([
-      {
-        request: next,
-        fingerprint: this.options.parser.fingerprint(next),
-        priority: metaNumber(next.meta, 'priority'),
-      },
-    ]);
-    // A target already crawled (or queued) in this crawl is dropped by the duplicate filter, as in the
-    // original: this request's outcome is that page's own record. A loop within its own chain was caught.
-    await this.options.frontier.ack(lease, null);
+    // In one step with the end of this lease. A target already crawled (or queued) in this crawl is
+    // dropped by the duplicate filter, as in the original: this request's outcome is that page's own
+    // record. A loop within its own chain was caught above.
+    await this.options.frontier.requeue(lease, {
+      request: next,
+      fingerprint: this.options.parser.fingerprint(next),
+      priority: metaNumber(next.meta, 'priority'),
+    });
   }
 
   /** Queues the request again at a lower priority (the original's RedisRetryMiddleware) and ends the lease. */
@@ -435,10 +433,11 @@ export class CrawlEngine {
         crawlid: request.meta.crawlid,
         url: request.url,
       });
-    await this.options.frontier.enqueue([
-      { request: again, fingerprint: '', priority: metaNumber(again.meta, 'priority') },
-    ]);
-    await this.options.frontier.ack(lease, null);
+    await this.options.frontier.requeue(lease, {
+      request: again,
+      fingerprint: '',
+      priority: metaNumber(again.meta, 'priority'),
+    });
   }
 }
 

@@ -5,8 +5,8 @@ import { redisKeys as K } from '../../core/wire/keys.js';
 import { encodeRequest, metaNumber, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { QueueDirectory } from './queue-directory.js';
 import { RecentMap } from './recent-map.js';
-import { enqueue } from './scripts.js';
-import type { EnqueueStatus, FrontierOptions } from './types.js';
+import { enqueue, leaseAckMany, leaseRequeue } from './scripts.js';
+import type { EnqueueStatus, FrontierOptions, Lease } from './types.js';
 
 /**
  * Enqueueing follow-up requests after the original's checks (crawl blacklist, expiry, duplicate filter,
@@ -91,28 +91,7 @@ export class Enqueuer {
       }
       sent.push({ at: statuses.length, queue, seen: filtered ? [fingerprint, crawlid] : undefined, settle });
       statuses.push('queued');
-      calls.push([
-        [
-          K.dupefilter(this.options.spiderid, crawlid),
-          queue,
-          K.blacklist(spiderid),
-          K.domainPages(this.options.spiderid, domain, crawlid),
-          K.globalPages(this.options.spiderid, domain, crawlid),
-        ],
-        [
-          request.dontFilter ? '' : fingerprint,
-          this.options.dupefilterTimeout,
-          `${String(meta.appid)}||${crawlid}`,
-          metaNumber(meta, 'expires'),
-          metaNumber(meta, 'domain_max_pages'),
-          this.options.domainMaxPageTimeout,
-          this.options.globalPageLimit ?? 0,
-          this.options.globalPageLimitTimeout,
-          priority,
-          encodeRequest(request),
-          K.queueAnnounce(spiderid),
-        ],
-      ]);
+      calls.push(this.scriptArgs(request, fingerprint, priority, queue, domain, spiderid));
     }
     if (sent.length > 0) {
       let replies: unknown[];
@@ -150,6 +129,94 @@ export class Enqueuer {
     }
     this.options.observer?.enqueued?.(requests, statuses);
     return statuses;
+  }
+
+  /** enqueue.lua's keys and arguments for one request bound for `queue`. */
+  private scriptArgs(
+    request: QueuedRequest,
+    fingerprint: string,
+    priority: number,
+    queue: string,
+    domain: string,
+    spiderid: string,
+  ): [string[], (string | number)[]] {
+    const meta = request.meta;
+    const crawlid = String(meta.crawlid);
+    return [
+      [
+        K.dupefilter(this.options.spiderid, crawlid),
+        queue,
+        K.blacklist(spiderid),
+        K.domainPages(this.options.spiderid, domain, crawlid),
+        K.globalPages(this.options.spiderid, domain, crawlid),
+      ],
+      [
+        request.dontFilter ? '' : fingerprint,
+        this.options.dupefilterTimeout,
+        `${String(meta.appid)}||${crawlid}`,
+        metaNumber(meta, 'expires'),
+        metaNumber(meta, 'domain_max_pages'),
+        this.options.domainMaxPageTimeout,
+        this.options.globalPageLimit ?? 0,
+        this.options.globalPageLimitTimeout,
+        priority,
+        encodeRequest(request),
+        K.queueAnnounce(spiderid),
+      ],
+    ];
+  }
+
+  /**
+   * Ends a lease and queues its follow-up (a retry, or a redirect's target) in one atomic step
+   * (lease-requeue.lua): a crawler dying in between cannot leave both the lease, which would expire and
+   * put the request back, and the follow-up queued. Resolves with the follow-up's status, or `gone` when
+   * the lease had expired already (its request is back in its queue; nothing is added).
+   */
+  async requeue(
+    lease: Lease,
+    next: { request: QueuedRequest; fingerprint: string; priority: number },
+  ): Promise<EnqueueStatus | 'gone'> {
+    const { request, fingerprint, priority } = next;
+    const spiderid =
+      typeof request.meta.spiderid === 'string' ? request.meta.spiderid : this.options.spiderid;
+    const domain = registeredDomain(request.url, this.options.domainKeys);
+    const refused = !domain
+      ? 'expired'
+      : this.options.policy.refusesDomain?.(domain)
+        ? 'blacklisted'
+        : undefined;
+    const leaseKeys = [
+      K.leased(this.options.spiderid),
+      K.leases(this.options.spiderid),
+      K.attempts(this.options.spiderid),
+    ];
+    let status: EnqueueStatus | 'gone';
+    if (refused !== undefined || !domain) {
+      // Nothing to queue: the lease simply ends (the follow-up's status says why it was not queued).
+      await this.store.run(leaseAckMany, leaseKeys, [0, lease.id, '', 4, lease.attemptsField ?? '']);
+      status = refused ?? 'expired';
+    } else {
+      const queue = K.queue(spiderid, domain);
+      const [keys, args] = this.scriptArgs(request, fingerprint, priority, queue, domain, spiderid);
+      const [reply] = await this.execRetrying(() =>
+        this.store
+          .pipeline()
+          .run(leaseRequeue, [...leaseKeys, ...keys], [lease.id, lease.attemptsField ?? '', ...args]),
+      );
+      if (reply instanceof Error) throw reply;
+      status = reply as EnqueueStatus | 'gone';
+      if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.directory.know(queue);
+      if (
+        fingerprint !== '' &&
+        !request.dontFilter &&
+        status !== 'blacklisted' &&
+        status !== 'expired' &&
+        status !== 'gone'
+      )
+        this.knownSeen.set(fingerprint, String(request.meta.crawlid));
+    }
+    if (status !== 'gone') this.options.observer?.enqueued?.([next], [status]);
+    return status;
   }
 
   /**

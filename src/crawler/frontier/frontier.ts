@@ -97,6 +97,18 @@ export class Frontier {
     return this.book.ack(lease, outcome);
   }
 
+  /**
+   * Ends a lease and queues its follow-up (a retry or a redirect's target) in one atomic step; see
+   * Enqueuer.requeue.
+   */
+  requeue(
+    lease: Lease,
+    next: { request: QueuedRequest; fingerprint: string; priority: number },
+  ): Promise<EnqueueStatus | 'gone'> {
+    this.book.held.delete(lease.id);
+    return this.enqueuer.requeue(lease, next);
+  }
+
   /** Hands leases back to their queues; see LeaseBook.returnLeases. */
   returnLeases(leases?: Lease[], options: { countAttempt?: boolean } = {}): Promise<number> {
     return this.book.returnLeases(leases, options);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fifoNowTick, fifoScore } from '../../core/queues/fifo-score.js';
 import { defineScript } from '../../core/store/script.js';
-import type { Reply } from '../../core/store/types.js';
+import type { RedisCall, Reply } from '../../core/store/types.js';
 import {
   fixed6,
   throttleCheck,
@@ -127,46 +127,64 @@ export const leaseReturn = defineScript({
   },
 });
 
+/** enqueue-request.lua's twin: the checks and the queueing of one request (enqueue.lua's keys and args). */
+function enqueueRequest(call: RedisCall, keys: string[], argv: string[]): Reply {
+  const [dupefilter, queue, blacklist, domainCounter, globalCounter] = keys;
+  const [
+    fingerprint,
+    dupeTtl,
+    crawl,
+    expiresText,
+    domainLimit,
+    domainTtl,
+    globalLimit,
+    globalTtl,
+    priority,
+    member,
+    channel,
+  ] = argv as [string, string, string, string, string, string, string, string, string, string, string?];
+  if (call('SISMEMBER', blacklist!, crawl) === 1) return 'blacklisted';
+  const expires = Number(expiresText);
+  if (expires !== 0 && throttleNow(call) > expires) return 'expired';
+  if (fingerprint !== '') {
+    const added = call('SADD', dupefilter!, fingerprint);
+    call('EXPIRE', dupefilter!, dupeTtl);
+    if (added === 0) return 'duplicate';
+    if (Number(domainLimit) > 0) {
+      const count = Number(call('INCR', domainCounter!));
+      call('EXPIRE', domainCounter!, domainTtl);
+      if (count >= Number(domainLimit)) return 'domain-limit';
+    }
+    if (Number(globalLimit) > 0) {
+      const count = Number(call('INCR', globalCounter!));
+      call('EXPIRE', globalCounter!, globalTtl);
+      if (count >= Number(globalLimit)) return 'global-limit';
+    }
+  }
+  const announce = channel !== undefined && channel !== '' && call('EXISTS', queue!) === 0;
+  call('ZADD', queue!, fifoScore(call, queue!, priority, fifoNowTick(call)), member);
+  if (announce) call('PUBLISH', channel, queue!);
+  return 'queued';
+}
+
 export const enqueue = defineScript({
   name: 'enqueue',
   numKeys: 5,
   file: new URL('./lua/enqueue.lua', import.meta.url),
-  memory: (call, [dupefilter, queue, blacklist, domainCounter, globalCounter], argv) => {
-    const [
-      fingerprint,
-      dupeTtl,
-      crawl,
-      expiresText,
-      domainLimit,
-      domainTtl,
-      globalLimit,
-      globalTtl,
-      priority,
-      member,
-      channel,
-    ] = argv as [string, string, string, string, string, string, string, string, string, string, string?];
-    if (call('SISMEMBER', blacklist!, crawl) === 1) return 'blacklisted';
-    const expires = Number(expiresText);
-    if (expires !== 0 && throttleNow(call) > expires) return 'expired';
-    if (fingerprint !== '') {
-      const added = call('SADD', dupefilter!, fingerprint);
-      call('EXPIRE', dupefilter!, dupeTtl);
-      if (added === 0) return 'duplicate';
-      if (Number(domainLimit) > 0) {
-        const count = Number(call('INCR', domainCounter!));
-        call('EXPIRE', domainCounter!, domainTtl);
-        if (count >= Number(domainLimit)) return 'domain-limit';
-      }
-      if (Number(globalLimit) > 0) {
-        const count = Number(call('INCR', globalCounter!));
-        call('EXPIRE', globalCounter!, globalTtl);
-        if (count >= Number(globalLimit)) return 'global-limit';
-      }
-    }
-    const announce = channel !== undefined && channel !== '' && call('EXISTS', queue!) === 0;
-    call('ZADD', queue!, fifoScore(call, queue!, priority, fifoNowTick(call)), member);
-    if (announce) call('PUBLISH', channel, queue!);
-    return 'queued';
+  memory: (call, keys, argv) => enqueueRequest(call, keys, argv),
+});
+
+export const leaseRequeue = defineScript({
+  name: 'lease-requeue',
+  numKeys: 8,
+  file: new URL('./lua/lease-requeue.lua', import.meta.url),
+  memory: (call, keys, argv) => {
+    const [leased, leases, attemptsKey] = keys as [string, string, string];
+    const [leaseId, attemptsField] = argv as [string, string];
+    if (call('HDEL', leased, leaseId) === 0) return 'gone';
+    call('ZREM', leases, leaseId);
+    if (attemptsField !== '') call('HDEL', attemptsKey, attemptsField);
+    return enqueueRequest(call, keys.slice(3), argv.slice(2));
   },
 });
 
