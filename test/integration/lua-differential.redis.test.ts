@@ -331,17 +331,15 @@ describe('Lua scripts and their in-memory twins agree', () => {
       priority: fc.constantFrom(1, 5, 9),
     })
     .map((c) => ({
-      state: {
-        'sp:blacklist': { type: 'set', value: c.stopped ? ['app||c1'] : ['app||other'] } as Value,
-        'sp:dupefilter:c1': { type: 'set', value: c.seen } as Value,
+      state: stateOf({
+        'sp:blacklist': { type: 'set', value: c.stopped ? ['app||c1'] : ['app||other'] },
+        'sp:dupefilter:c1': { type: 'set', value: c.seen },
         'sp:a.com:queue': {
           type: 'zset',
           value: c.queued.map((p, i) => [`{"url":"http://a.com/q${i}"}`, -p + 0.1 * (i + 1)]),
-        } as Value,
-        ...(c.pages === null
-          ? {}
-          : { 'sp:domain_max_page_filter:a.com:c1': { type: 'string', value: c.pages } as Value }),
-      },
+        },
+        'sp:domain_max_page_filter:a.com:c1': c.pages === null ? null : { type: 'string', value: c.pages },
+      }),
       keys: [
         'sp:dupefilter:c1',
         'sp:a.com:queue',
