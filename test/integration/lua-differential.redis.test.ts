@@ -3,9 +3,11 @@
  * generates key-space states and arguments, both run, and the replies and the resulting key spaces
  * (every key's type, value and whether it expires, the expiry within a second) must be equal. Scripts that
  * read the server clock (TIME) run on two clocks a few milliseconds apart: their numbers (scores, times,
- * waits) are compared within 0.25 s, everything else exactly. The lease and throttle scripts with many
- * keys (lease-pop, throttle-pop, lease-return, priority-push) are left to the contract tests in
- * test/contract/, which run on both stores.
+ * waits) are compared within 0.25 s, everything else exactly. Two engine differences are normalised, not
+ * compared: zset scores as numbers (Redis prints %.17g) and SCAN page sizes (COUNT covers the whole small
+ * collection). lease-pop, throttle-pop, lease-return, priority-push and crawl-tally are left to the
+ * contract tests in test/contract/, which run on both stores (crawl-tally's group `expires` depends on
+ * SCAN order, which differs between the stores).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,9 @@ import {
   leaseAckMany,
   leaseRequeue,
 } from '../../src/crawler/frontier/scripts.js';
-import { jobDone, jobFailed } from '../../src/redis-monitor/scripts.js';
+import { crawlPurge, jobDone, jobFailed, leasePurge } from '../../src/redis-monitor/scripts.js';
+import { windowedHits } from '../../src/core/stats/scripts.js';
+import { crawlFinished } from '../../src/core/crawl-status/scripts.js';
 import { servicesEnv } from '../support/services.js';
 
 /** A Redis database of this file's own: it is emptied before every run. */
@@ -64,13 +68,19 @@ async function dump(store: Store): Promise<Record<string, unknown>> {
   } while (cursor !== '0');
   for (const key of keys.sort()) {
     const type = String(await store.call('TYPE', key));
-    const value =
-      type === 'string'
+    // A HyperLogLog's bytes are the engine's own; what it counts is the meaning.
+    const value = key.startsWith('hll:')
+      ? await store.call('PFCOUNT', key)
+      : type === 'string'
         ? await store.call('GET', key)
         : type === 'hash'
           ? Object.fromEntries(chunk((await store.call('HGETALL', key)) as string[]))
           : type === 'zset'
-            ? await store.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+            ? // Scores as numbers: Redis prints 0.1 as 0.10000000000000001 (%.17g), the engine as 0.1.
+              chunk((await store.call('ZRANGE', key, 0, -1, 'WITHSCORES')) as string[]).map(([m, sc]) => [
+                m,
+                Number(sc),
+              ])
             : type === 'set'
               ? ((await store.call('SMEMBERS', key)) as string[]).sort()
               : await store.call('LRANGE', key, 0, -1);
@@ -382,6 +392,141 @@ describe('Lua scripts and their in-memory twins agree', () => {
           },
           keys: ['sp:leased', 'sp:leases', 'sp:attempts', ...q.keys],
           argv: ['l1', attempts, ...q.argv],
+        })),
+    );
+  });
+
+  /** Queue members as the Kafka Monitor (flat) and the crawler (under `meta`) write them, and junk. */
+  const member = fc
+    .record({
+      appid: small(['a', 'b']),
+      crawlid: small(['c1', 'c2']),
+      priority: fc.option(fc.integer({ min: -2, max: 3 }), { nil: undefined }),
+      expires: fc.option(fc.constantFrom(0, 1700000000, 1800000000), { nil: undefined }),
+      url: small(['http://x/1', 'http://x/2', 'http://x/3']),
+      nested: fc.boolean(),
+    })
+    .map(({ nested, url, ...fields }) => JSON.stringify(nested ? { url, meta: fields } : { url, ...fields }));
+  const queueMembers = fc.uniqueArray(
+    fc.oneof({ weight: 9, arbitrary: member }, { weight: 1, arbitrary: small(['not json', '[1]']) }),
+    {
+      maxLength: 6,
+    },
+  );
+  const queueState = queueMembers.chain((ms) =>
+    fc.tuple(
+      fc.constant(ms),
+      fc.array(fc.integer({ min: -3, max: 0 }), { minLength: ms.length, maxLength: ms.length }),
+    ),
+  );
+  const scanArgs = fc.record({
+    // Redis answers a small (listpack) set's SCAN in one page whatever COUNT says, and the memory engine
+    // pages by COUNT: both are valid SCAN, and the callers loop to cursor 0, so slices are compared whole.
+    count: small(['100', '1000']),
+    appid: small(['a', 'b']),
+    crawlid: small(['c1', 'c2']),
+    literal: small(['0', '1']),
+  });
+
+  it('crawl-purge', async () => {
+    // crawl-tally is not here yet: its group's `expires` is the first member's, and the first member is
+    // SCAN order, which differs between the engines (open finding, see the branch report).
+    for (const script of [crawlPurge])
+      await agree(
+        script,
+        fc.record({ q: queueState, a: scanArgs }).map(({ q: [ms, scores], a }) => ({
+          state: stateOf({
+            'sp:x.com:queue': { type: 'zset', value: ms.map((m, i) => [m, scores[i]! + i / 10]) },
+          }),
+          keys: ['sp:x.com:queue'],
+          // One crawlid: with '' (every crawl) groups come in SCAN order, each engine's own.
+          argv: ['0', a.count, a.appid, a.crawlid, a.literal],
+        })),
+      );
+  });
+
+  it('lease-purge', async () => {
+    await agree(
+      leasePurge,
+      fc.record({ ms: queueMembers, decoded: fc.boolean(), a: scanArgs }).map(({ ms, decoded, a }) => {
+        const leases = ms.map((m, i) => [
+          `l${i}`,
+          JSON.stringify({
+            queue: 'sp:x.com:queue',
+            score: -1,
+            item: decoded && m.startsWith('{') ? JSON.parse(m) : m,
+            owner: 'w',
+            expires: 1000 + i,
+          }),
+        ]);
+        return {
+          state: stateOf({
+            'sp:leased': { type: 'hash', value: Object.fromEntries(leases) },
+            'sp:leases': { type: 'zset', value: leases.map(([id], i) => [id!, 1000 + i]) },
+          }),
+          keys: ['sp:leased', 'sp:leases'],
+          argv: ['0', a.count, a.appid, a.crawlid, a.literal],
+        };
+      }),
+    );
+  });
+
+  it('crawl-finished', async () => {
+    await agree(
+      crawlFinished,
+      fc
+        .record({
+          q1: queueMembers,
+          q2: queueMembers,
+          known: fc.subarray(['sp:x.com:queue', 'sp:y.com:queue', 'sp:z.com:queue']),
+          leased: queueMembers,
+          stats: fc.option(fc.constantFrom({ published: '2' }, { published: '1', failed: '3' }), {
+            nil: null,
+          }),
+          marker: fc.boolean(),
+          mode: small(['record', 'check', 'claim']),
+          perQueue: small(['1', '3', '100']),
+          total: small(['2', '100']),
+          add: fc.subarray(['sp:x.com:queue', 'sp:y.com:queue']),
+        })
+        .map((g) => ({
+          state: stateOf({
+            'sp:x.com:queue': { type: 'zset', value: g.q1.map((m, i) => [m, -i]) },
+            'sp:y.com:queue': { type: 'zset', value: g.q2.map((m, i) => [m, -i]) },
+            'crawlqueues:sp:a:c1': { type: 'set', value: g.known },
+            'sp:leased': {
+              type: 'hash',
+              value: Object.fromEntries(
+                g.leased.map((m, i) => [`l${i}`, JSON.stringify({ queue: 'sp:x.com:queue', item: m })]),
+              ),
+            },
+            'crawlstats:sp:a:c1': g.stats === null ? null : { type: 'hash', value: g.stats },
+            'crawlfinished:sp:a:c1': g.marker ? { type: 'string', value: '1' } : null,
+          }),
+          keys: ['sp:leased', 'crawlqueues:sp:a:c1', 'crawlstats:sp:a:c1', 'crawlfinished:sp:a:c1'],
+          argv: ['a', 'c1', g.mode, g.perQueue, g.total, '600', ...g.add],
+        })),
+    );
+  });
+
+  it('stats-windowed-hits', async () => {
+    await agree(
+      windowedHits,
+      fc
+        .record({
+          old: fc.uniqueArray(small(['h0', 'h1', 'p0', 'p1']), { maxLength: 3 }),
+          windows: fc.integer({ min: 0, max: 2 }),
+          hits: fc.integer({ min: 0, max: 5 }),
+          prefix: small(['p', 'q']),
+          score: small(['1700000000', '1700000001.5']),
+        })
+        .map((g) => ({
+          state: stateOf({
+            'st:60': { type: 'zset', value: g.old.map((m, i) => [m, 1699999990 + i]) },
+            'st:3600': { type: 'zset', value: g.old.map((m, i) => [m, 1699999990 + i]) },
+          }),
+          keys: [...['st:60', 'st:3600'].slice(0, g.windows), 'hll:st:lifetime'],
+          argv: [String(g.windows), g.score, g.prefix, String(g.hits)],
         })),
     );
   });
