@@ -480,9 +480,12 @@ describe('Lua scripts and their in-memory twins agree', () => {
           q2: queueMembers,
           known: fc.subarray(['sp:x.com:queue', 'sp:y.com:queue', 'sp:z.com:queue']),
           leased: queueMembers,
-          stats: fc.option(fc.constantFrom({ published: '2' }, { published: '1', failed: '3' }), {
-            nil: null,
-          }),
+          stats: fc.option(
+            fc.constantFrom<Record<string, string>>({ published: '2' }, { published: '1', failed: '3' }),
+            {
+              nil: null,
+            },
+          ),
           marker: fc.boolean(),
           mode: small(['record', 'check', 'claim']),
           perQueue: small(['1', '3', '100']),
