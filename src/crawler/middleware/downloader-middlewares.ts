@@ -19,8 +19,12 @@ export function downloaderChain(
   timeoutMs: number,
 ): PageFetcher {
   if (stages.every(({ plugin }) => !hasHooks(plugin))) return inner;
-  const hook = <T>(id: string, method: string, call: () => T | Promise<T>) =>
-    runHook({ setting: 'DOWNLOADER_MIDDLEWARES', component: id, method }, timeoutMs, call);
+  // User hooks are bounded (a timer each); the built-in cookie hook is synchronous and ours, so the
+  // default chain adds no timer per request.
+  const hook = <T>(id: string, method: string, call: () => T | Promise<T>): Promise<T> =>
+    TRUSTED.has(id)
+      ? Promise.resolve(call())
+      : runHook({ setting: 'DOWNLOADER_MIDDLEWARES', component: id, method }, timeoutMs, call);
   return {
     async fetch(input, signal) {
       const request = downloadRequest(input);
@@ -67,6 +71,9 @@ export function downloaderChain(
     close: () => inner.close(),
   };
 }
+
+/** Built-in stages with hooks, run without the DOWNLOAD_TIMEOUT bound (see extensions.ts). */
+const TRUSTED: ReadonlySet<string> = new Set(['CustomCookiesMiddleware']);
 
 /** Whether a stage has any hook (the built-in switches have none). */
 export function hasHooks(plugin: DownloaderMiddleware): boolean {
