@@ -164,6 +164,8 @@ interface RedisCounters {
   cpu: number;
   calls: number;
   scripts: number;
+  /** Per command (commands run inside scripts included): calls and µs Redis spent in them. */
+  commands: Map<string, { calls: number; usec: number }>;
 }
 
 async function redisCounters(store: Store): Promise<RedisCounters> {
@@ -171,11 +173,13 @@ async function redisCounters(store: Store): Promise<RedisCounters> {
   const num = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
   let calls = 0;
   let scripts = 0;
-  for (const m of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+  const commands = new Map<string, { calls: number; usec: number }>();
+  for (const m of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+),usec=(\d+)/gm)) {
     calls += Number(m[2]);
     if (m[1] === 'evalsha' || m[1] === 'eval') scripts += Number(m[2]);
+    commands.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   }
-  return { cpu: num('used_cpu_user') + num('used_cpu_sys'), calls, scripts };
+  return { cpu: num('used_cpu_user') + num('used_cpu_sys'), calls, scripts, commands };
 }
 
 interface CpuSnapshot {
@@ -195,6 +199,8 @@ interface CpuReport {
   redis: number;
   redisCalls: number;
   redisScripts: number;
+  /** Per command: calls and µs since the start snapshot (an EVALSHA's µs include its commands'). */
+  redisCommands: Map<string, { calls: number; usec: number }>;
   /** Share of the wall time the bench process's event loop was busy. */
   loopBusy: number;
   connections: number;
@@ -230,6 +236,12 @@ class CpuMeter {
       // Minus the INFO call of the second snapshot.
       redisCalls: now.redis.calls - start.redis.calls - 1,
       redisScripts: now.redis.scripts - start.redis.scripts,
+      redisCommands: new Map(
+        [...now.redis.commands].map(([name, c]) => {
+          const before = start.redis.commands.get(name) ?? { calls: 0, usec: 0 };
+          return [name, { calls: c.calls - before.calls, usec: c.usec - before.usec }];
+        }),
+      ),
       loopBusy: perf.eventLoopUtilization(now.elu, start.elu).utilization,
       connections: now.connections - start.connections,
     };
@@ -1291,6 +1303,15 @@ async function main(): Promise<number> {
             .map(([name, n]) => `${name} ${(n / c.acked).toFixed(2)}`)
             .join(', ') +
           `; ${fmt(c.errorLines)} ERROR log lines`,
+      );
+      out.push(
+        `             Redis commands per page (calls, µs; EVALSHA's µs include its commands'): ` +
+          [...c.cpu.redisCommands]
+            .filter(([name, v]) => v.calls > 0 && name !== 'info')
+            .sort((a, b) => b[1].usec - a[1].usec)
+            .slice(0, 14)
+            .map(([name, v]) => `${name} ${(v.calls / c.acked).toFixed(2)}/${(v.usec / c.acked).toFixed(1)}`)
+            .join(', '),
       );
       out.push(
         `             check: ${fmt(c.acked)} acked, crawlstats published ${fmt(c.published)}, Kafka ` +

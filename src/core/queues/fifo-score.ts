@@ -5,9 +5,13 @@ import type { RedisCall } from '../store/types.js';
 const FIFO_EPOCH = 1704067200;
 const FIFO_TICKS = 35184372088832;
 
-export function fifoNowTick(call: RedisCall): number {
-  const [sec, usec] = call('TIME') as [string, string];
+/** The tick of a TIME reply. */
+export function fifoTick([sec, usec]: [string, string]): number {
   return Math.floor(((Number(sec) - FIFO_EPOCH) * 1_000_000 + Number(usec)) / 64);
+}
+
+export function fifoNowTick(call: RedisCall): number {
+  return fifoTick(call('TIME') as [string, string]);
 }
 
 export function fifoScore(

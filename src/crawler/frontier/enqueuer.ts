@@ -1,6 +1,6 @@
 import { registeredDomain } from '../../core/domain.js';
 import { backoffDelay, pause } from '../../core/backoff.js';
-import { isStoreUnavailable, type Store } from '../../core/store/index.js';
+import { isStoreUnavailable, type Reply, type Store } from '../../core/store/index.js';
 import { redisKeys as K } from '../../core/wire/keys.js';
 import { encodeRequest, metaNumber, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { QueueDirectory } from './queue-directory.js';
@@ -8,10 +8,13 @@ import { RecentMap } from './recent-map.js';
 import { enqueue, leaseAckMany, leaseRequeue } from './scripts.js';
 import type { EnqueueStatus, FrontierOptions, Lease } from './types.js';
 
+/** Requests per enqueue.lua call at most (each is a handful of commands inside Redis). */
+const ENQUEUE_CHUNK = 200;
+
 /**
  * Enqueueing follow-up requests after the original's checks (crawl blacklist, expiry, duplicate filter,
- * page limits: enqueue.lua), one round trip per batch, sparing Redis the requests it can only answer
- * "duplicate", and riding out a short store outage.
+ * page limits: enqueue.lua), one script call for the links of the pages parsed together, sparing Redis
+ * the requests it can only answer "duplicate", and riding out a short store outage.
  */
 export class Enqueuer {
   /**
@@ -29,6 +32,9 @@ export class Enqueuer {
    * would be this request's answer too).
    */
   private readonly inFlightSeen = new Map<string, Promise<EnqueueStatus>>();
+  /** Requests waiting for the next enqueue.lua call, and whether one is on its way. */
+  private outbox: { keys: string[]; args: (string | number)[]; resolve: (r: Reply | Error) => void }[] = [];
+  private sending = false;
 
   constructor(
     private readonly store: Store,
@@ -94,17 +100,7 @@ export class Enqueuer {
       calls.push(this.scriptArgs(request, fingerprint, priority, queue, domain, spiderid));
     }
     if (sent.length > 0) {
-      let replies: unknown[];
-      try {
-        replies = await this.execRetrying(() => {
-          const pipe = this.store.pipeline();
-          for (const [keys, args] of calls) pipe.run(enqueue, keys, args);
-          return pipe;
-        });
-      } catch (err) {
-        for (const { settle } of sent) this.settleFlight(settle, err);
-        throw err;
-      }
+      const replies = await Promise.all(calls.map(([keys, args]) => this.send(keys, args)));
       let failed: Error | undefined;
       sent.forEach(({ at, queue, seen, settle }, i) => {
         const reply = replies[i];
@@ -129,6 +125,58 @@ export class Enqueuer {
     }
     this.options.observer?.enqueued?.(requests, statuses);
     return statuses;
+  }
+
+  /**
+   * Queues one request's enqueue.lua keys and arguments for the next script call. While a call is on its
+   * way, the requests of every page parsed meanwhile wait and go together in the next one, so the number
+   * of script calls per page falls as the load rises, and nothing waits when the crawler is quiet.
+   * Resolves with the request's status, or with the Error that its call failed with.
+   */
+  private send(keys: string[], args: (string | number)[]): Promise<Reply | Error> {
+    return new Promise((resolve) => {
+      this.outbox.push({ keys, args, resolve });
+      if (this.sending) return;
+      this.sending = true;
+      // After the current synchronous run, so the requests of a page (and of pages handed over in the
+      // same turn) go in one call.
+      queueMicrotask(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.outbox.length > 0) {
+        const units = this.outbox.splice(0, this.outbox.length);
+        // A page with thousands of links is cut into calls of a bounded size, so no single script holds
+        // Redis for long; they still go in one round trip.
+        const chunks: (typeof units)[] = [];
+        for (let i = 0; i < units.length; i += ENQUEUE_CHUNK) chunks.push(units.slice(i, i + ENQUEUE_CHUNK));
+        let replies: unknown[];
+        try {
+          replies = await this.execRetrying(() => {
+            const pipe = this.store.pipeline();
+            for (const chunk of chunks)
+              pipe.run(
+                enqueue,
+                chunk.flatMap((u) => u.keys),
+                chunk.flatMap((u) => u.args),
+              );
+            return pipe;
+          });
+        } catch (err) {
+          replies = chunks.map(() => (err instanceof Error ? err : new Error(String(err))));
+        }
+        chunks.forEach((chunk, c) => {
+          const reply = replies[c];
+          chunk.forEach((unit, i) =>
+            unit.resolve(reply instanceof Error ? reply : ((reply as Reply[])[i] ?? null)),
+          );
+        });
+      }
+    } finally {
+      this.sending = false;
+    }
   }
 
   /** enqueue.lua's keys and arguments for one request bound for `queue`. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../../core/store/index.js';
+import type { Reply, Store } from '../../core/store/index.js';
 import { redisKeys as K } from '../../core/wire/keys.js';
 import { decodeMember, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { LeaseBook } from './lease-book.js';
@@ -11,8 +11,8 @@ const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /**
  * Lease planning: picks ready queues (hot queues of idle domains first, then the rest in random order,
- * round by round within each domain's room) and leases from all of them in one round trip of
- * lease-pop.lua, each under its domain's cluster-wide throttle and hold; then learns from the replies when
+ * round by round within each domain's room) and leases from all of them in one call of lease-pop.lua,
+ * each under its domain's cluster-wide throttle and hold; then learns from the replies when
  * each queue is worth asking again.
  */
 export class LeasePlanner {
@@ -26,6 +26,40 @@ export class LeasePlanner {
     private readonly book: LeaseBook,
     private readonly options: FrontierOptions,
   ) {}
+
+  /**
+   * Runs the attempts (four keys and eight arguments each) in lease-pop.lua calls of at most
+   * ATTEMPTS_PER_CALL attempts, all in one round trip: one call per crawl-loop turn unless the turn wants
+   * more. Returns one reply per attempt; a call that failed gives its Error for each of its attempts, and
+   * when every call failed (the store is down) the error is thrown for the caller to back off on.
+   */
+  private async run(keys: string[], args: (string | number)[]): Promise<(Reply | Error)[]> {
+    const shared = [
+      K.leased(this.options.spiderid),
+      K.leases(this.options.spiderid),
+      K.blacklist(this.options.spiderid),
+      K.attempts(this.options.spiderid),
+    ];
+    const pipe = this.store.pipeline();
+    const sizes: number[] = [];
+    for (let at = 0; at * 4 < keys.length; at += ATTEMPTS_PER_CALL) {
+      const end = Math.min(keys.length / 4, at + ATTEMPTS_PER_CALL);
+      sizes.push(end - at);
+      pipe.run(
+        leasePop,
+        [...shared, ...keys.slice(at * 4, end * 4)],
+        [this.options.owner, this.options.leaseSeconds, ...args.slice(at * 8, end * 8)],
+      );
+    }
+    const calls = await pipe.exec();
+    if (calls.every((r) => r instanceof Error)) throw calls[0] as Error;
+    const replies: (Reply | Error)[] = [];
+    calls.forEach((reply, c) => {
+      if (reply instanceof Error) for (let i = 0; i < sizes[c]!; i++) replies.push(reply);
+      else replies.push(...(reply as Reply[]));
+    });
+    return replies;
+  }
 
   private nextId(): string {
     return `${this.idPrefix}${(this.idCounter++).toString(36)}`;
@@ -67,7 +101,9 @@ export class LeasePlanner {
       return undefined;
     };
     const attempts: { q: KnownQueue; id: string }[] = [];
-    const pipe = this.store.pipeline();
+    // Each attempt's four keys and eight arguments; they go after the shared ones of lease-pop.lua.
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
     const quota = new Map<string, number>();
     const attempt = (q: KnownQueue, round: number): boolean => {
       const throttle = this.options.policy.throttleFor(q.domain);
@@ -82,30 +118,21 @@ export class LeasePlanner {
       quota.set(q.key, room);
       const id = this.nextId();
       attempts.push({ q, id });
-      pipe.run(
-        leasePop,
-        [
-          K.throttleWindow(throttle.name),
-          K.throttleTime(throttle.name),
-          q.key,
-          K.leased(this.options.spiderid),
-          K.leases(this.options.spiderid),
-          K.blacklist(this.options.spiderid),
-          K.attempts(this.options.spiderid),
-          K.throttleHold(throttle.name),
-        ],
-        [
-          throttle.window,
-          throttle.limit,
-          throttle.moderate ? 1 : 0,
-          throttle.elastic ? 1 : 0,
-          0,
-          q.leases >= throttle.limit ? 1 : 0,
-          id,
-          id,
-          this.options.owner,
-          this.options.leaseSeconds,
-        ],
+      keys.push(
+        K.throttleWindow(throttle.name),
+        K.throttleTime(throttle.name),
+        q.key,
+        K.throttleHold(throttle.name),
+      );
+      args.push(
+        throttle.window,
+        throttle.limit,
+        throttle.moderate ? 1 : 0,
+        throttle.elastic ? 1 : 0,
+        0,
+        q.leases >= throttle.limit ? 1 : 0,
+        id,
+        id,
       );
       return true;
     };
@@ -135,10 +162,7 @@ export class LeasePlanner {
       if (!added && !skipped) break;
     }
     if (attempts.length === 0) return [];
-    const replies = await pipe.exec();
-    // Every attempt failed alike (the store is down): one error for the caller to back off on, not a
-    // warning per queue.
-    if (replies.every((r) => r instanceof Error)) throw replies[0] as Error;
+    const replies = await this.run(keys, args);
     const leases: Lease[] = [];
     const settled = new Set<KnownQueue>();
     let throttled = 0;
@@ -214,6 +238,9 @@ export class LeasePlanner {
     return leases;
   }
 }
+
+/** Lease attempts per lease-pop.lua call at most, so one call holds Redis briefly. */
+const ATTEMPTS_PER_CALL = 64;
 
 function emptyRequest(): QueuedRequest {
   return {

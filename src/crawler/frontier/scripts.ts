@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fifoNowTick, fifoScore } from '../../core/queues/fifo-score.js';
+import { fifoScore, fifoTick } from '../../core/queues/fifo-score.js';
 import { defineScript } from '../../core/store/script.js';
 import type { RedisCall, Reply } from '../../core/store/types.js';
 import {
@@ -21,57 +21,67 @@ function sha1hex(text: string): string {
 
 export const leasePop = defineScript({
   name: 'lease-pop',
-  numKeys: 8,
+  numKeys: 4,
   file: new URL('./lua/lease-pop.lua', import.meta.url),
-  memory: (
-    call,
-    [windowKey, modKey, queue, leased, leases, blacklist, attemptsKey, holdKey],
-    argv,
-  ): Reply => {
+  memory: (call, keys, argv): Reply => {
+    const [leased, leases, blacklist, attemptsKey] = keys as [string, string, string, string];
     const now = throttleNow(call);
     const nowText = fixed6(now);
-    const opts = throttleOpts(argv, 0);
-    let dropped = 0;
-    if (opts.limit <= 0) return ['throttled', '-1', nowText, 0, ''];
-    let head: string[];
-    for (;;) {
-      head = call('ZRANGE', queue!, 0, 0, 'WITHSCORES') as string[];
-      if (head[0] === undefined) return ['empty', '0', nowText, dropped, ''];
-      const fields = crawlFields(head[0]);
-      const stopped =
-        fields !== null && call('SISMEMBER', blacklist!, `${fields.appid}||${fields.crawlid}`) === 1;
-      const expired = fields !== null && fields.expires !== 0 && now > fields.expires;
-      if (!stopped && !expired) break;
-      call('ZREM', queue!, head[0]);
-      dropped++;
-      if (dropped >= 100) return ['empty', '0', nowText, dropped, ''];
-    }
-    const hold = Number((call('GET', holdKey!) as string | null) ?? '0') || 0;
-    if (hold > now) return ['held', fixed6(hold - now), nowText, dropped, ''];
-    const denied = throttleCheck(call, windowKey!, modKey!, now, opts);
-    if (denied) return [...denied, nowText, dropped, ''];
-    throttleRecord(call, windowKey!, modKey!, now, opts, argv[6]!);
-    const expiry = now + Number(argv[9]);
-    call('ZREM', queue!, head[0]);
-    call(
-      'HSET',
-      leased!,
-      argv[7]!,
-      JSON.stringify({ queue, score: head[1], item: head[0], owner: argv[8], expires: expiry }),
-    );
-    call('ZADD', leases!, fixed6(expiry), argv[7]!);
-    const field = sha1hex(head[0]);
-    const attempts = Number((call('HGET', attemptsKey!, field) as string | null) ?? '0');
-    return [
-      'ok',
-      head[0],
-      nowText,
-      dropped,
-      head[1]!,
-      call('ZCARD', queue!),
-      attempts,
-      attempts > 0 ? field : '',
-    ];
+    let anyAttempts: boolean | undefined;
+    const leaseOne = (k: number, a: number): Reply => {
+      const [windowKey, modKey, queue, holdKey] = keys.slice(k, k + 4) as [string, string, string, string];
+      const opts = throttleOpts(argv, a);
+      let dropped = 0;
+      if (opts.limit <= 0) return ['throttled', '-1', nowText, 0, ''];
+      let head: string[];
+      for (;;) {
+        head = call('ZRANGE', queue, 0, 1, 'WITHSCORES') as string[];
+        if (head[0] === undefined) return ['empty', '0', nowText, dropped, ''];
+        const fields = crawlFields(head[0]);
+        const stopped =
+          fields !== null && call('SISMEMBER', blacklist, `${fields.appid}||${fields.crawlid}`) === 1;
+        const expired = fields !== null && fields.expires !== 0 && now > fields.expires;
+        if (!stopped && !expired) break;
+        call('ZREM', queue, head[0]);
+        dropped++;
+        if (dropped >= 100) return ['empty', '0', nowText, dropped, ''];
+      }
+      const hold = Number((call('GET', holdKey) as string | null) ?? '0') || 0;
+      if (hold > now) return ['held', fixed6(hold - now), nowText, dropped, ''];
+      const denied = throttleCheck(call, windowKey, modKey, now, opts);
+      if (denied) return [...denied, nowText, dropped, ''];
+      throttleRecord(call, windowKey, modKey, now, opts, argv[a + 6]!);
+      const expiry = now + Number(argv[1]);
+      const leaseId = argv[a + 7]!;
+      call('ZREM', queue, head[0]);
+      call(
+        'HSET',
+        leased,
+        leaseId,
+        JSON.stringify({ queue, score: head[1], item: head[0], owner: argv[0], expires: expiry }),
+      );
+      call('ZADD', leases, fixed6(expiry), leaseId);
+      anyAttempts ??= call('EXISTS', attemptsKey) === 1;
+      let field = '';
+      let attempts = 0;
+      if (anyAttempts) {
+        field = sha1hex(head[0]);
+        attempts = Number((call('HGET', attemptsKey, field) as string | null) ?? '0');
+      }
+      return [
+        'ok',
+        head[0],
+        nowText,
+        dropped,
+        head[1]!,
+        head[2] !== undefined ? 1 : 0,
+        attempts,
+        attempts > 0 ? field : '',
+      ];
+    };
+    const replies: Reply[] = [];
+    for (let i = 0; 4 + i * 4 < keys.length; i++) replies.push(leaseOne(4 + i * 4, 2 + i * 8));
+    return replies;
   },
 });
 
@@ -127,9 +137,24 @@ export const leaseReturn = defineScript({
   },
 });
 
-/** enqueue-request.lua's twin: the checks and the queueing of one request (enqueue.lua's keys and args). */
-function enqueueRequest(call: RedisCall, keys: string[], argv: string[]): Reply {
-  const [dupefilter, queue, blacklist, domainCounter, globalCounter] = keys;
+/** What one script call learnt (enqueue-request.lua's per-call tables). */
+interface EnqueueCall {
+  time?: [string, string];
+  renewed: Set<string>;
+  exists: Set<string>;
+}
+
+const newEnqueueCall = (): EnqueueCall => ({ renewed: new Set(), exists: new Set() });
+
+/** enqueue-request.lua's twin: the checks and the queueing of one request (its five keys, eleven args). */
+function enqueueRequest(call: RedisCall, keys: string[], argv: string[], seen: EnqueueCall): Reply {
+  const [dupefilter, queue, blacklist, domainCounter, globalCounter] = keys as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const [
     fingerprint,
     dupeTtl,
@@ -143,35 +168,49 @@ function enqueueRequest(call: RedisCall, keys: string[], argv: string[]): Reply 
     member,
     channel,
   ] = argv as [string, string, string, string, string, string, string, string, string, string, string?];
-  if (call('SISMEMBER', blacklist!, crawl) === 1) return 'blacklisted';
+  if (call('SISMEMBER', blacklist, crawl) === 1) return 'blacklisted';
+  const time = (seen.time ??= call('TIME') as [string, string]);
   const expires = Number(expiresText);
-  if (expires !== 0 && throttleNow(call) > expires) return 'expired';
+  if (expires !== 0 && Number(time[0]) + Number(time[1]) / 1e6 > expires) return 'expired';
   if (fingerprint !== '') {
-    const added = call('SADD', dupefilter!, fingerprint);
-    call('EXPIRE', dupefilter!, dupeTtl);
+    const added = call('SADD', dupefilter, fingerprint);
+    if (!seen.renewed.has(dupefilter)) {
+      call('EXPIRE', dupefilter, dupeTtl);
+      seen.renewed.add(dupefilter);
+    }
     if (added === 0) return 'duplicate';
     if (Number(domainLimit) > 0) {
-      const count = Number(call('INCR', domainCounter!));
-      call('EXPIRE', domainCounter!, domainTtl);
+      const count = Number(call('INCR', domainCounter));
+      call('EXPIRE', domainCounter, domainTtl);
       if (count >= Number(domainLimit)) return 'domain-limit';
     }
     if (Number(globalLimit) > 0) {
-      const count = Number(call('INCR', globalCounter!));
-      call('EXPIRE', globalCounter!, globalTtl);
+      const count = Number(call('INCR', globalCounter));
+      call('EXPIRE', globalCounter, globalTtl);
       if (count >= Number(globalLimit)) return 'global-limit';
     }
   }
-  const announce = channel !== undefined && channel !== '' && call('EXISTS', queue!) === 0;
-  call('ZADD', queue!, fifoScore(call, queue!, priority, fifoNowTick(call)), member);
-  if (announce) call('PUBLISH', channel, queue!);
+  const announce =
+    channel !== undefined && channel !== '' && !seen.exists.has(queue) && call('EXISTS', queue) === 0;
+  call('ZADD', queue, fifoScore(call, queue, priority, fifoTick(time)), member);
+  seen.exists.add(queue);
+  if (announce) call('PUBLISH', channel, queue);
   return 'queued';
 }
 
 export const enqueue = defineScript({
   name: 'enqueue',
-  numKeys: 5,
+  numKeys: 0,
   file: new URL('./lua/enqueue.lua', import.meta.url),
-  memory: (call, keys, argv) => enqueueRequest(call, keys, argv),
+  memory: (call, keys, argv) => {
+    const statuses: Reply[] = [];
+    const seen = newEnqueueCall();
+    for (let i = 0; i * 5 < keys.length; i++)
+      statuses.push(
+        enqueueRequest(call, keys.slice(i * 5, i * 5 + 5), argv.slice(i * 11, i * 11 + 11), seen),
+      );
+    return statuses;
+  },
 });
 
 export const leaseRequeue = defineScript({
@@ -184,7 +223,7 @@ export const leaseRequeue = defineScript({
     if (call('HDEL', leased, leaseId) === 0) return 'gone';
     call('ZREM', leases, leaseId);
     if (attemptsField !== '') call('HDEL', attemptsKey, attemptsField);
-    return enqueueRequest(call, keys.slice(3), argv.slice(2));
+    return enqueueRequest(call, keys.slice(3), argv.slice(2), newEnqueueCall());
   },
 });
 

@@ -5,9 +5,13 @@
 -- so equal priorities pop in the order they reached Redis.
 local FIFO_TICKS = 35184372088832
 
-local function fifo_now_tick()
-  local t = redis.call('TIME')
+-- The tick of a TIME reply.
+local function fifo_tick(t)
   return math.floor(((tonumber(t[1]) - 1704067200) * 1000000 + tonumber(t[2])) / 64)
+end
+
+local function fifo_now_tick()
+  return fifo_tick(redis.call('TIME'))
 end
 
 -- Returns the score text for a new member of `queue` with `priority`, given the current tick.

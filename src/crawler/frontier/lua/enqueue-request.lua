@@ -1,23 +1,33 @@
 -- Shared snippet: adds a request to its domain queue after the original's checks (blacklisted crawl,
 -- expiry, duplicate filter, page limits), for enqueue.lua and lease-requeue.lua. Its keys and arguments
--- start after the caller's own: KEYS[k+1..k+5] and ARGV[a+1..a+11] are enqueue.lua's KEYS[1..5] and
--- ARGV[1..11] (see its header). Returns queued, blacklisted, expired, duplicate, domain-limit or
+-- start after the caller's own: KEYS[k+1..k+5] and ARGV[a+1..a+11] are one request's five keys and eleven
+-- values, in the order enqueue.lua's header gives. Returns queued, blacklisted, expired, duplicate, domain-limit or
 -- global-limit.
 --- @include "../../../core/queues/lua/fifo-score.lua"
+-- What one script call learnt, so a call carrying many requests asks each thing once: the server
+-- clock (one TIME; equal priorities still queue in arrival order, see fifo_score), duplicate filters
+-- whose lifetime was renewed, and queues known to exist (no announcement needed).
+local enqueue_time
+local enqueue_renewed = {}
+local enqueue_exists = {}
+
 local function enqueue_request(k, a)
   if redis.call('SISMEMBER', KEYS[k + 3], ARGV[a + 3]) == 1 then
     return 'blacklisted'
   end
+  enqueue_time = enqueue_time or redis.call('TIME')
   local expires = tonumber(ARGV[a + 4])
   if expires ~= 0 then
-    local t = redis.call('TIME')
-    if tonumber(t[1]) + tonumber(t[2]) / 1000000 > expires then
+    if tonumber(enqueue_time[1]) + tonumber(enqueue_time[2]) / 1000000 > expires then
       return 'expired'
     end
   end
   if ARGV[a + 1] ~= '' then
     local added = redis.call('SADD', KEYS[k + 1], ARGV[a + 1])
-    redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 2])
+    if not enqueue_renewed[KEYS[k + 1]] then
+      redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 2])
+      enqueue_renewed[KEYS[k + 1]] = true
+    end
     if added == 0 then
       return 'duplicate'
     end
@@ -39,10 +49,13 @@ local function enqueue_request(k, a)
       end
     end
   end
-  local announce = ARGV[a + 11] ~= nil and ARGV[a + 11] ~= '' and redis.call('EXISTS', KEYS[k + 2]) == 0
-  redis.call('ZADD', KEYS[k + 2], fifo_score(KEYS[k + 2], ARGV[a + 9], fifo_now_tick()), ARGV[a + 10])
+  local queue = KEYS[k + 2]
+  local announce = ARGV[a + 11] ~= nil and ARGV[a + 11] ~= '' and not enqueue_exists[queue]
+    and redis.call('EXISTS', queue) == 0
+  redis.call('ZADD', queue, fifo_score(queue, ARGV[a + 9], fifo_tick(enqueue_time)), ARGV[a + 10])
+  enqueue_exists[queue] = true
   if announce then
-    redis.call('PUBLISH', ARGV[a + 11], KEYS[k + 2])
+    redis.call('PUBLISH', ARGV[a + 11], queue)
   end
   return 'queued'
 end

@@ -4,10 +4,10 @@
 -- KEYS[1]  lease records, `<spiderid>:leased`
 -- KEYS[2]  lease expiries, `<spiderid>:leases`
 -- KEYS[3]  attempts, `<spiderid>:attempts`
--- KEYS[4..8]  the follow-up's keys, as enqueue.lua's KEYS[1..5]
+-- KEYS[4..8]  the follow-up's keys, one request's five in enqueue.lua's order
 -- ARGV[1]  lease id
 -- ARGV[2]  the lease's field in KEYS[3] to clear, or empty
--- ARGV[3..13]  the follow-up's arguments, as enqueue.lua's ARGV[1..11]
+-- ARGV[3..13]  the follow-up's arguments, one request's eleven in enqueue.lua's order
 -- Returns the follow-up's enqueue status (queued, duplicate...), or gone when the lease was no longer
 -- held: it had expired and its request was put back already, so nothing is added.
 --- @include "enqueue-request.lua"
