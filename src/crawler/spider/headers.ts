@@ -4,6 +4,19 @@
  * `P3P`, exactly as the Python cluster's items show them.
  */
 export function titleCaseHeaderName(name: string): string {
+  // Pages repeat the same few dozen names: each is worked out once (a bounded cache; a site sending
+  // endless distinct names only loses the cache).
+  const known = titleCased.get(name);
+  if (known !== undefined) return known;
+  const title = titleCase(name);
+  if (titleCased.size >= 1000) titleCased.clear();
+  titleCased.set(name, title);
+  return title;
+}
+
+const titleCased = new Map<string, string>();
+
+function titleCase(name: string): string {
   let out = '';
   let upper = true;
   for (const ch of name) {
@@ -65,11 +78,14 @@ export function refererFor(from: string, to: string): string | undefined {
   } catch {
     return undefined;
   }
-  const web = (u: URL) => u.protocol === 'http:' || u.protocol === 'https:';
-  if (!web(source) || !web(target)) return undefined;
+  if (!isWeb(source) || !isWeb(target)) return undefined;
   if (source.protocol === 'https:' && target.protocol === 'http:') return undefined;
   source.username = '';
   source.password = '';
   source.hash = '';
   return source.href;
+}
+
+function isWeb(u: URL): boolean {
+  return u.protocol === 'http:' || u.protocol === 'https:';
 }
