@@ -53,6 +53,8 @@ import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Parser } from 'htmlparser2';
 import { Agent, request } from 'undici';
 import { startServices, type ServicesHandle } from '../../scripts/services/stack.js';
@@ -166,6 +168,9 @@ interface RedisCounters {
   scripts: number;
   /** Per command (commands run inside scripts included): calls and µs Redis spent in them. */
   commands: Map<string, { calls: number; usec: number }>;
+  /** Bytes Redis received and sent. */
+  netIn: number;
+  netOut: number;
 }
 
 async function redisCounters(store: Store): Promise<RedisCounters> {
@@ -179,7 +184,14 @@ async function redisCounters(store: Store): Promise<RedisCounters> {
     if (m[1] === 'evalsha' || m[1] === 'eval') scripts += Number(m[2]);
     commands.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   }
-  return { cpu: num('used_cpu_user') + num('used_cpu_sys'), calls, scripts, commands };
+  return {
+    cpu: num('used_cpu_user') + num('used_cpu_sys'),
+    calls,
+    scripts,
+    commands,
+    netIn: num('total_net_input_bytes'),
+    netOut: num('total_net_output_bytes'),
+  };
 }
 
 interface CpuSnapshot {
@@ -201,6 +213,8 @@ interface CpuReport {
   redisScripts: number;
   /** Per command: calls and µs since the start snapshot (an EVALSHA's µs include its commands'). */
   redisCommands: Map<string, { calls: number; usec: number }>;
+  redisNetIn: number;
+  redisNetOut: number;
   /** Share of the wall time the bench process's event loop was busy. */
   loopBusy: number;
   connections: number;
@@ -236,6 +250,8 @@ class CpuMeter {
       // Minus the INFO call of the second snapshot.
       redisCalls: now.redis.calls - start.redis.calls - 1,
       redisScripts: now.redis.scripts - start.redis.scripts,
+      redisNetIn: now.redis.netIn - start.redis.netIn,
+      redisNetOut: now.redis.netOut - start.redis.netOut,
       redisCommands: new Map(
         [...now.redis.commands].map(([name, c]) => {
           const before = start.redis.commands.get(name) ?? { calls: 0, usec: 0 };
@@ -403,6 +419,12 @@ interface RssReport {
   peak: number;
   /** Median of the samples of the second half of the crawl, MB. */
   steady: number;
+  /** At the end of the crawl: V8 heap used / committed, and memory outside the heap (buffers, WASM), MB. */
+  heapUsed?: number;
+  /** The heap still used after a full garbage collection: what the crawler holds, MB. */
+  liveHeap?: number;
+  heapTotal?: number;
+  external?: number;
 }
 
 /** Samples this process's RSS every 200 ms until stopped. */
@@ -416,7 +438,19 @@ function rssSampler(): { stop: () => RssReport } {
       clearInterval(timer);
       take();
       const late = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
-      return { peak: Math.max(...samples), steady: late[Math.floor(late.length / 2)] ?? 0 };
+      const m = process.memoryUsage();
+      // A full collection (gc exposed at run time) tells what is held from what V8 has not collected yet.
+      setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as () => void)();
+      const liveHeap = process.memoryUsage().heapUsed / 2 ** 20;
+      return {
+        liveHeap,
+        peak: Math.max(...samples),
+        steady: late[Math.floor(late.length / 2)] ?? 0,
+        heapUsed: m.heapUsed / 2 ** 20,
+        heapTotal: m.heapTotal / 2 ** 20,
+        external: m.external / 2 ** 20,
+      };
     },
   };
 }
@@ -1287,7 +1321,12 @@ async function main(): Promise<number> {
         );
       }
       out.push(
-        `             RSS of the crawler process: peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB`,
+        `             RSS of the crawler process: peak ${c.rss.peak.toFixed(0)} MB, steady ${c.rss.steady.toFixed(0)} MB` +
+          (c.rss.heapUsed === undefined
+            ? ''
+            : `; at the end V8 heap ${c.rss.heapUsed.toFixed(0)} MB used of ${c.rss.heapTotal!.toFixed(0)} MB ` +
+              `(${c.rss.liveHeap!.toFixed(0)} MB after a full GC), ` +
+              `${c.rss.external!.toFixed(0)} MB outside the heap (buffers, WASM)`),
       );
       out.push(`             ${cpuLine(c.cpu, c.seconds, c.acked)}`);
       out.push(
@@ -1305,7 +1344,9 @@ async function main(): Promise<number> {
           `; ${fmt(c.errorLines)} ERROR log lines`,
       );
       out.push(
-        `             Redis commands per page (calls, µs; EVALSHA's µs include its commands'): ` +
+        `             Redis traffic per page: ${(c.cpu.redisNetIn / c.acked / 1024).toFixed(1)} KB in, ` +
+          `${(c.cpu.redisNetOut / c.acked / 1024).toFixed(1)} KB out; ` +
+          `commands per page (calls, µs; EVALSHA's µs include its commands'): ` +
           [...c.cpu.redisCommands]
             .filter(([name, v]) => v.calls > 0 && name !== 'info')
             .sort((a, b) => b[1].usec - a[1].usec)

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { pause } from '../../core/backoff.js';
 import { ClosedError } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
@@ -19,6 +19,7 @@ import {
 } from './headers.js';
 import { GuardedResolver, ResolveFailure, type DnsLookup } from './resolver.js';
 import { FetchedResponse } from './response.js';
+import { OriginPools } from './origin-pools.js';
 import { Proxies } from './proxies.js';
 import { RobotsCache, type RobotsFetchResult } from './robots.js';
 import type { FetcherSettings, FetchRequest, FetchResponse } from './types.js';
@@ -77,7 +78,7 @@ interface Mode {
  */
 export class Fetcher {
   private readonly settings: FetcherSettings;
-  private readonly agent: Agent;
+  private readonly agent: OriginPools;
   private readonly resolver: GuardedResolver;
   private readonly robots: RobotsCache;
   private readonly proxies: Proxies;
@@ -139,19 +140,22 @@ export class Fetcher {
         verifyTls: options.verifyTls ?? false,
       },
     );
-    this.agent = new Agent({
-      connections: s.CONCURRENT_REQUESTS_PER_DOMAIN,
-      pipelining: 1,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
-      // The Deadline governs; these only stop a connection that outlives it.
-      headersTimeout: this.timeoutMs + 1_000,
-      bodyTimeout: this.timeoutMs + 1_000,
-      connect: {
-        timeout: this.timeoutMs,
-        lookup: this.resolver.lookup,
-        rejectUnauthorized: options.verifyTls ?? false,
+    this.agent = new OriginPools(
+      {
+        connections: s.CONCURRENT_REQUESTS_PER_DOMAIN,
+        pipelining: 1,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+        // The Deadline governs; these only stop a connection that outlives it.
+        headersTimeout: this.timeoutMs + 1_000,
+        bodyTimeout: this.timeoutMs + 1_000,
+        connect: {
+          timeout: this.timeoutMs,
+          lookup: this.resolver.lookup,
+          rejectUnauthorized: options.verifyTls ?? false,
+        },
       },
-    });
+      s.KEEPALIVE_MAX_ORIGINS,
+    );
   }
 
   /** Fetches one URL. Fails with a FetchError (see its `reason` and `retryable`); never for an HTTP status. */
@@ -449,6 +453,7 @@ function pickDefaults(): FetcherSettings {
     DOWNLOAD_MAXSIZE: d.DOWNLOAD_MAXSIZE,
     DOWNLOAD_WARNSIZE: d.DOWNLOAD_WARNSIZE,
     DOWNLOAD_MAXSIZE_TOTAL: d.DOWNLOAD_MAXSIZE_TOTAL,
+    KEEPALIVE_MAX_ORIGINS: d.KEEPALIVE_MAX_ORIGINS,
     USER_AGENT: d.USER_AGENT,
     DEFAULT_REQUEST_HEADERS: d.DEFAULT_REQUEST_HEADERS,
     ROBOTSTXT_OBEY: d.ROBOTSTXT_OBEY,
