@@ -603,8 +603,8 @@ async function crawl(options: {
   let finished!: () => void;
   const allAcked = new Promise<void>((resolve) => (finished = resolve));
   const lease = frontier.lease.bind(frontier);
-  frontier.lease = async (max: number, perDomain: (domain: string) => number) => {
-    const leases = await lease(max, perDomain);
+  frontier.lease = async (...a: Parameters<typeof lease>) => {
+    const leases = await lease(...a);
     leaseCalls++;
     if (leases.length > 0 && firstLease === 0) firstLease = performance.now();
     return leases;
