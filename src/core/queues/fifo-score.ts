@@ -14,27 +14,36 @@ export function fifoNowTick(call: RedisCall): number {
   return fifoTick(call('TIME') as [string, string]);
 }
 
+/**
+ * The score of a new member of `queue` with `priority`. `known` (optional) is kept by the caller for one
+ * script call: `queue priority` -> the last tick given out, so many members of one priority cost one
+ * ZREVRANGEBYSCORE.
+ */
 export function fifoScore(
   call: RedisCall,
   queue: string,
   priority: string | number,
   nowTick: number,
+  known?: Map<string, number>,
 ): string {
   const base = -Number(priority);
   let tick = nowTick;
-  const newest = call(
-    'ZREVRANGEBYSCORE',
-    queue,
-    `(${base + 1}`,
-    base,
-    'WITHSCORES',
-    'LIMIT',
-    0,
-    1,
-  ) as string[];
-  if (newest[1] !== undefined) {
-    const last = Math.floor((Number(newest[1]) - base) * FIFO_TICKS + 0.5);
-    if (last >= tick) tick = last + 1;
+  const key = `${queue} ${base}`;
+  let last = known?.get(key);
+  if (last === undefined) {
+    const newest = call(
+      'ZREVRANGEBYSCORE',
+      queue,
+      `(${base + 1}`,
+      base,
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      1,
+    ) as string[];
+    if (newest[1] !== undefined) last = Math.floor((Number(newest[1]) - base) * FIFO_TICKS + 0.5);
   }
+  if (last !== undefined && last >= tick) tick = last + 1;
+  known?.set(key, tick);
   return (base + tick / FIFO_TICKS).toPrecision(17);
 }

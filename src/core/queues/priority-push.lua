@@ -5,9 +5,10 @@
 -- Returns the number of items pushed.
 --- @include "lua/fifo-score.lua"
 local now_tick = fifo_now_tick()
+local known = {}
 local n = 0
 for i = 1, #ARGV, 2 do
-  redis.call('ZADD', KEYS[1], fifo_score(KEYS[1], ARGV[i], now_tick), ARGV[i + 1])
+  redis.call('ZADD', KEYS[1], fifo_score(KEYS[1], ARGV[i], now_tick, known), ARGV[i + 1])
   n = n + 1
 end
 return n

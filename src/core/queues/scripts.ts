@@ -8,9 +8,10 @@ export const priorityPush = defineScript({
   file: new URL('./priority-push.lua', import.meta.url),
   memory: (call, [key], argv) => {
     const now = fifoNowTick(call);
+    const known = new Map<string, number>();
     let n = 0;
     for (let i = 0; i + 1 < argv.length; i += 2) {
-      call('ZADD', key!, fifoScore(call, key!, argv[i]!, now), argv[i + 1]!);
+      call('ZADD', key!, fifoScore(call, key!, argv[i]!, now, known), argv[i + 1]!);
       n++;
     }
     return n;

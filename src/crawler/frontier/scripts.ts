@@ -28,6 +28,7 @@ export const leasePop = defineScript({
     const now = throttleNow(call);
     const nowText = fixed6(now);
     let anyAttempts: boolean | undefined;
+    const stoppedCrawls = new Map<string, boolean>();
     const leaseOne = (k: number, a: number): Reply => {
       const [windowKey, modKey, queue, holdKey] = keys.slice(k, k + 4) as [string, string, string, string];
       const opts = throttleOpts(argv, a);
@@ -38,8 +39,13 @@ export const leasePop = defineScript({
         head = call('ZRANGE', queue, 0, 1, 'WITHSCORES') as string[];
         if (head[0] === undefined) return ['empty', '0', nowText, dropped, ''];
         const fields = crawlFields(head[0]);
-        const stopped =
-          fields !== null && call('SISMEMBER', blacklist, `${fields.appid}||${fields.crawlid}`) === 1;
+        let stopped = false;
+        if (fields !== null) {
+          const crawl = `${fields.appid}||${fields.crawlid}`;
+          const known = stoppedCrawls.get(crawl);
+          stopped = known ?? call('SISMEMBER', blacklist, crawl) === 1;
+          stoppedCrawls.set(crawl, stopped);
+        }
         const expired = fields !== null && fields.expires !== 0 && now > fields.expires;
         if (!stopped && !expired) break;
         call('ZREM', queue, head[0]);
@@ -140,11 +146,18 @@ export const leaseReturn = defineScript({
 /** What one script call learnt (enqueue-request.lua's per-call tables). */
 interface EnqueueCall {
   time?: [string, string];
+  stopped: Map<string, boolean>;
   renewed: Set<string>;
   exists: Set<string>;
+  ticks: Map<string, number>;
 }
 
-const newEnqueueCall = (): EnqueueCall => ({ renewed: new Set(), exists: new Set() });
+const newEnqueueCall = (): EnqueueCall => ({
+  stopped: new Map(),
+  renewed: new Set(),
+  exists: new Set(),
+  ticks: new Map(),
+});
 
 /** enqueue-request.lua's twin: the checks and the queueing of one request (its five keys, eleven args). */
 function enqueueRequest(call: RedisCall, keys: string[], argv: string[], seen: EnqueueCall): Reply {
@@ -168,7 +181,13 @@ function enqueueRequest(call: RedisCall, keys: string[], argv: string[], seen: E
     member,
     channel,
   ] = argv as [string, string, string, string, string, string, string, string, string, string, string?];
-  if (call('SISMEMBER', blacklist, crawl) === 1) return 'blacklisted';
+  const crawlKey = `${blacklist} ${crawl}`;
+  let stopped = seen.stopped.get(crawlKey);
+  if (stopped === undefined) {
+    stopped = call('SISMEMBER', blacklist, crawl) === 1;
+    seen.stopped.set(crawlKey, stopped);
+  }
+  if (stopped) return 'blacklisted';
   const time = (seen.time ??= call('TIME') as [string, string]);
   const expires = Number(expiresText);
   if (expires !== 0 && Number(time[0]) + Number(time[1]) / 1e6 > expires) return 'expired';
@@ -192,7 +211,7 @@ function enqueueRequest(call: RedisCall, keys: string[], argv: string[], seen: E
   }
   const announce =
     channel !== undefined && channel !== '' && !seen.exists.has(queue) && call('EXISTS', queue) === 0;
-  call('ZADD', queue, fifoScore(call, queue, priority, fifoTick(time)), member);
+  call('ZADD', queue, fifoScore(call, queue, priority, fifoTick(time), seen.ticks), member);
   seen.exists.add(queue);
   if (announce) call('PUBLISH', channel, queue);
   return 'queued';

@@ -14,16 +14,25 @@ local function fifo_now_tick()
   return fifo_tick(redis.call('TIME'))
 end
 
--- Returns the score text for a new member of `queue` with `priority`, given the current tick.
-local function fifo_score(queue, priority, now_tick)
+-- Returns the score text for a new member of `queue` with `priority`, given the current tick. `known`
+-- (optional) is a table the caller keeps for one script call, `queue priority` -> the last tick given out,
+-- so a call adding many members of one priority asks Redis for the newest member only once.
+local function fifo_score(queue, priority, now_tick, known)
   local base = -tonumber(priority)
   local tick = now_tick
-  local newest = redis.call('ZREVRANGEBYSCORE', queue, '(' .. (base + 1), base, 'WITHSCORES', 'LIMIT', 0, 1)
-  if newest[2] then
-    local last = math.floor((tonumber(newest[2]) - base) * FIFO_TICKS + 0.5)
-    if last >= tick then
-      tick = last + 1
+  local key = known and (queue .. ' ' .. base)
+  local last = known and known[key]
+  if last == nil then
+    local newest = redis.call('ZREVRANGEBYSCORE', queue, '(' .. (base + 1), base, 'WITHSCORES', 'LIMIT', 0, 1)
+    if newest[2] then
+      last = math.floor((tonumber(newest[2]) - base) * FIFO_TICKS + 0.5)
     end
+  end
+  if last and last >= tick then
+    tick = last + 1
+  end
+  if known then
+    known[key] = tick
   end
   return string.format('%.17g', base + tick / FIFO_TICKS)
 end

@@ -5,14 +5,23 @@
 -- global-limit.
 --- @include "../../../core/queues/lua/fifo-score.lua"
 -- What one script call learnt, so a call carrying many requests asks each thing once: the server
--- clock (one TIME; equal priorities still queue in arrival order, see fifo_score), duplicate filters
--- whose lifetime was renewed, and queues known to exist (no announcement needed).
+-- clock (one TIME; equal priorities still queue in arrival order, see fifo_score), crawls found stopped
+-- or not, duplicate filters whose lifetime was renewed, queues known to exist (no announcement needed)
+-- and the newest FIFO tick per queue and priority.
 local enqueue_time
+local enqueue_stopped = {}
 local enqueue_renewed = {}
 local enqueue_exists = {}
+local enqueue_ticks = {}
 
 local function enqueue_request(k, a)
-  if redis.call('SISMEMBER', KEYS[k + 3], ARGV[a + 3]) == 1 then
+  local crawl = KEYS[k + 3] .. ' ' .. ARGV[a + 3]
+  local stopped = enqueue_stopped[crawl]
+  if stopped == nil then
+    stopped = redis.call('SISMEMBER', KEYS[k + 3], ARGV[a + 3]) == 1
+    enqueue_stopped[crawl] = stopped
+  end
+  if stopped then
     return 'blacklisted'
   end
   enqueue_time = enqueue_time or redis.call('TIME')
@@ -52,7 +61,7 @@ local function enqueue_request(k, a)
   local queue = KEYS[k + 2]
   local announce = ARGV[a + 11] ~= nil and ARGV[a + 11] ~= '' and not enqueue_exists[queue]
     and redis.call('EXISTS', queue) == 0
-  redis.call('ZADD', queue, fifo_score(queue, ARGV[a + 9], fifo_tick(enqueue_time)), ARGV[a + 10])
+  redis.call('ZADD', queue, fifo_score(queue, ARGV[a + 9], fifo_tick(enqueue_time), enqueue_ticks), ARGV[a + 10])
   enqueue_exists[queue] = true
   if announce then
     redis.call('PUBLISH', ARGV[a + 11], queue)

@@ -30,8 +30,10 @@
 --- @include "../../../core/wire/lua/crawl-fields.lua"
 local now = throttle_now()
 local now_text = string.format('%.6f', now)
--- Whether any request has earlier attempts on record (asked once per call: usually none has).
+-- Whether any request has earlier attempts on record (asked once per call: usually none has), and the
+-- crawls found stopped or not in this call.
 local any_attempts
+local stopped_crawls = {}
 
 -- One attempt: its keys are KEYS[k + 1..4], its arguments ARGV[a + 1..8].
 local function lease_one(k, a)
@@ -49,7 +51,15 @@ local function lease_one(k, a)
       return {'empty', '0', now_text, dropped, ''}
     end
     local appid, crawlid, expires = crawl_fields(head[1])
-    local stopped = appid ~= nil and redis.call('SISMEMBER', KEYS[3], appid .. '||' .. crawlid) == 1
+    local stopped = false
+    if appid ~= nil then
+      local crawl = appid .. '||' .. crawlid
+      stopped = stopped_crawls[crawl]
+      if stopped == nil then
+        stopped = redis.call('SISMEMBER', KEYS[3], crawl) == 1
+        stopped_crawls[crawl] = stopped
+      end
+    end
     local expired = appid ~= nil and expires ~= 0 and now > expires
     if not stopped and not expired then
       break
