@@ -17,6 +17,27 @@ describe('Referer on follow-up requests (Scrapy RefererMiddleware, no-referrer-w
     expect(refererFor('http://d0.test/a', 'ftp://d0.test/b')).toBeUndefined();
   });
 
+  it('gives each page its own answer when pages alternate (the last page is kept), for any scheme case', () => {
+    const pages = ['https://a.test/1', 'http://u:p@b.test/2#f', 'not a url', 'ftp://c.test/3'];
+    const links = [
+      'http://x.test/',
+      'https://x.test/',
+      'HTTPS://x.test/',
+      ' http://x.test/',
+      'mailto:a@x.test',
+    ];
+    const got = pages.flatMap((page) => links.map((link) => refererFor(page, link)));
+    const again = links.flatMap((link) => pages.map((page) => refererFor(page, link)));
+    expect(got).toEqual([
+      ...[undefined, 'https://a.test/1', 'https://a.test/1', undefined, undefined],
+      ...['http://b.test/2', 'http://b.test/2', 'http://b.test/2', 'http://b.test/2', undefined],
+      ...[undefined, undefined, undefined, undefined, undefined],
+      ...[undefined, undefined, undefined, undefined, undefined],
+    ]);
+    // The same answers in another order.
+    expect(again).toEqual(links.flatMap((_, l) => pages.map((__, p) => got[p * links.length + l])));
+  });
+
   it('is set by follow from the final URL unless the spider gives its own', () => {
     const spider = new LinkSpider({});
     const response = new CrawlResponse({

@@ -70,22 +70,44 @@ export function withoutHopByHop(headers: Record<string, string[]>): Record<strin
  * http, and none for or to anything but http(s).
  */
 export function refererFor(from: string, to: string): string | undefined {
+  // A page's links all share `from`: its parse is kept for the next call (one entry).
+  if (from !== lastSource.from) lastSource = { from, ...parseSource(from) };
+  const { protocol, referer } = lastSource;
+  if (referer === undefined) return undefined;
+  const target = webScheme(to);
+  if (target === undefined) return undefined;
+  if (protocol === 'https:' && target === 'http:') return undefined;
+  return referer;
+}
+
+let lastSource: { from: string; protocol?: string; referer?: string } = { from: '' };
+
+function parseSource(from: string): { protocol?: string; referer?: string } {
   let source: URL;
-  let target: URL;
   try {
     source = new URL(from);
-    target = new URL(to);
   } catch {
-    return undefined;
+    return {};
   }
-  if (!isWeb(source) || !isWeb(target)) return undefined;
-  if (source.protocol === 'https:' && target.protocol === 'http:') return undefined;
+  if (source.protocol !== 'http:' && source.protocol !== 'https:') return {};
   source.username = '';
   source.password = '';
   source.hash = '';
-  return source.href;
+  return { protocol: source.protocol, referer: source.href };
 }
 
-function isWeb(u: URL): boolean {
-  return u.protocol === 'http:' || u.protocol === 'https:';
+/**
+ * `http:` or `https:` for a URL of either scheme (as the URL parser reads it: case and leading spaces or
+ * control characters do not matter), else undefined, without parsing the whole URL when it is plain.
+ */
+function webScheme(url: string): 'http:' | 'https:' | undefined {
+  if (url.startsWith('http://')) return 'http:';
+  if (url.startsWith('https://')) return 'https:';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.protocol : undefined;
 }
