@@ -5,7 +5,7 @@ import { redisKeys as K } from '../../core/wire/keys.js';
 import { encodeRequest, metaNumber, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { QueueDirectory } from './queue-directory.js';
 import { RecentMap } from './recent-map.js';
-import { enqueue, leaseAckMany, leaseRequeue } from './scripts.js';
+import { decodeEnqueueStatus, enqueue, leaseAckMany, leaseRequeue } from './scripts.js';
 import type { EnqueueStatus, FrontierOptions, Lease } from './types.js';
 
 /** Requests per enqueue.lua call at most (each is a handful of commands inside Redis). */
@@ -103,13 +103,16 @@ export class Enqueuer {
       const replies = await Promise.all(calls.map(([keys, args]) => this.send(keys, args)));
       let failed: Error | undefined;
       sent.forEach(({ at, queue, seen, settle }, i) => {
-        const reply = replies[i];
-        if (reply instanceof Error) {
-          failed ??= reply;
-          this.settleFlight(settle, reply);
+        let status: EnqueueStatus;
+        try {
+          const reply = replies[i];
+          if (reply instanceof Error) throw reply;
+          status = decodeEnqueueStatus(reply as Reply);
+        } catch (err) {
+          failed ??= err as Error;
+          this.settleFlight(settle, err);
           return;
         }
-        const status = reply as EnqueueStatus;
         statuses[at] = status;
         if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.directory.know(queue);
         // Every answer but these two means the fingerprint went into the filter.
@@ -252,7 +255,7 @@ export class Enqueuer {
           .run(leaseRequeue, [...leaseKeys, ...keys], [lease.id, lease.attemptsField ?? '', ...args]),
       );
       if (reply instanceof Error) throw reply;
-      status = reply as EnqueueStatus | 'gone';
+      status = decodeEnqueueStatus(reply as Reply, true);
       if (status === 'queued' && queue.startsWith(`${this.options.spiderid}:`)) this.directory.know(queue);
       if (
         fingerprint !== '' &&

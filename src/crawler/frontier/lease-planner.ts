@@ -4,7 +4,7 @@ import { redisKeys as K } from '../../core/wire/keys.js';
 import { decodeMember, type QueuedRequest } from '../../core/wire/request-codec.js';
 import type { LeaseBook } from './lease-book.js';
 import type { KnownQueue, QueueDirectory } from './queue-directory.js';
-import { leasePop } from './scripts.js';
+import { decodeLeaseAttempt, leaseAttemptWire, leasePop, type LeaseAttemptReply } from './scripts.js';
 import type { FrontierOptions, Lease } from './types.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -118,22 +118,14 @@ export class LeasePlanner {
       quota.set(q.key, room);
       const id = this.nextId();
       attempts.push({ q, id });
-      keys.push(
-        K.throttleWindow(throttle.name),
-        K.throttleTime(throttle.name),
-        q.key,
-        K.throttleHold(throttle.name),
-      );
-      args.push(
-        throttle.window,
-        throttle.limit,
-        throttle.moderate ? 1 : 0,
-        throttle.elastic ? 1 : 0,
-        0,
-        q.leases >= throttle.limit ? 1 : 0,
+      const wire = leaseAttemptWire({
+        queue: q.key,
+        throttle,
+        ready: q.leases >= throttle.limit,
         id,
-        id,
-      );
+      });
+      keys.push(...wire.keys);
+      args.push(...wire.args);
       return true;
     };
     // Hot queues of idle domains first: that attempt is their first round. Then the ready queues in random
@@ -173,44 +165,42 @@ export class LeasePlanner {
         this.options.logger.warning('Lease attempt failed', { queue: q.key, error: reply.message });
         return;
       }
-      const [status, value, , dropped, , left, earlier, attemptsField] = reply as [
-        string,
-        string,
-        string,
-        number,
-        string,
-        number?,
-        number?,
-        string?,
-      ];
-      droppedTotal += Number(dropped) || 0;
+      let answer: LeaseAttemptReply;
+      try {
+        answer = decodeLeaseAttempt(reply);
+      } catch (err) {
+        this.options.logger.warning('Lease attempt failed', { queue: q.key, error: String(err) });
+        return;
+      }
+      const { status, dropped } = answer;
+      droppedTotal += dropped;
       if (status !== 'ok' && status !== 'empty') throttled++;
-      if (Number(dropped) > 0)
+      if (dropped > 0)
         this.options.logger.debug('Dropped requests of stopped or expired crawls', { queue: q.key, dropped });
-      if (status === 'ok') {
+      if (answer.status === 'ok') {
         q.leases++;
         q.emptyStreak = 0;
         q.lastActive = Date.now();
         let request: QueuedRequest;
         try {
-          request = decodeMember(value);
+          request = decodeMember(answer.member);
         } catch (err) {
           this.options.logger.error('Dropped an unreadable queue member', {
             queue: q.key,
-            member: value,
+            member: answer.member,
             error: String(err),
           });
           void this.book.ack({ id, queue: q.key, domain: q.domain, request: emptyRequest() }, null);
           return;
         }
         const lease: Lease = { id, queue: q.key, domain: q.domain, request };
-        if (Number(earlier) > 0) {
-          lease.attempts = Number(earlier);
-          lease.attemptsField = String(attemptsField);
+        if (answer.earlierAttempts > 0) {
+          lease.attempts = answer.earlierAttempts;
+          lease.attemptsField = answer.attemptsField;
         }
         this.book.held.set(id, lease);
         leases.push(lease);
-        if (left === 0) {
+        if (!answer.more) {
           // That was the last one: wait as after an empty answer, without asking for the empty answer.
           q.emptyStreak = 1;
           q.nextTry = Date.now() + Math.min(250, this.options.queueRefresh * 1000);
@@ -221,14 +211,14 @@ export class LeasePlanner {
       } else if (!settled.has(q)) {
         settled.add(q);
         this.directory.hot.delete(q);
-        if (status === 'empty' && Number(dropped) >= 100) {
+        if (answer.status === 'empty' && dropped >= 100) {
           q.nextTry = Date.now(); // stopped-crawl requests were cleared off the head; more may follow
-        } else if (status === 'empty') {
+        } else if (answer.status === 'empty') {
           q.emptyStreak++;
           const backoff = Math.min(250 * 2 ** (q.emptyStreak - 1), this.options.queueRefresh * 1000);
           q.nextTry = Date.now() + backoff;
         } else {
-          const wait = Number(value);
+          const wait = answer.waitSeconds;
           q.nextTry = wait < 0 ? Date.now() + this.options.queueRefresh * 1000 : Date.now() + wait * 1000;
         }
       }

@@ -10,6 +10,9 @@ import {
   throttleRecord,
 } from '../../core/throttle/decide.js';
 import { crawlFields } from '../../core/wire/crawl-fields.js';
+import { redisKeys as K } from '../../core/wire/keys.js';
+import { ClusterError } from '../../core/errors.js';
+import type { DomainThrottle, EnqueueStatus } from './types.js';
 
 /** Redis's `redis.sha1hex` in Lua. */
 function sha1hex(text: string): string {
@@ -90,6 +93,86 @@ export const leasePop = defineScript({
     return replies;
   },
 });
+
+/** One attempt of a lease-pop.lua call, by name: the domain queue, its throttle and the lease's id. */
+export interface LeaseAttempt {
+  queue: string;
+  throttle: DomainThrottle;
+  /** The domain's window is warmed up (the elastic catch-up may skip the moderation spacing). */
+  ready: boolean;
+  /** The lease's id, also the throttle hit's. */
+  id: string;
+}
+
+/** The attempt's four keys and eight arguments, in lease-pop.lua's order (after the shared ones). */
+export function leaseAttemptWire(a: LeaseAttempt): { keys: string[]; args: (string | number)[] } {
+  const t = a.throttle;
+  return {
+    keys: [K.throttleWindow(t.name), K.throttleTime(t.name), a.queue, K.throttleHold(t.name)],
+    args: [t.window, t.limit, t.moderate ? 1 : 0, t.elastic ? 1 : 0, 0, a.ready ? 1 : 0, a.id, a.id],
+  };
+}
+
+/** One attempt's answer from lease-pop.lua, decoded. */
+export type LeaseAttemptReply =
+  | {
+      status: 'ok';
+      /** The leased queue member. */
+      member: string;
+      dropped: number;
+      /** More requests are queued behind it. */
+      more: boolean;
+      /** Earlier leases of it that ended with no outcome, and its field in the attempts hash. */
+      earlierAttempts: number;
+      attemptsField: string;
+    }
+  | { status: 'empty'; dropped: number }
+  | { status: 'throttled' | 'moderated' | 'held'; dropped: number; /** -1: never */ waitSeconds: number };
+
+const WAITING = new Set(['throttled', 'moderated', 'held']);
+
+/** Decodes one attempt's reply; throws on a reply of another shape (a script and crawler out of step). */
+export function decodeLeaseAttempt(reply: Reply): LeaseAttemptReply {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'string')
+    throw new ClusterError('SC_SCRIPT_FAILED', `Unexpected lease-pop reply: ${JSON.stringify(reply)}`);
+  const [status, value, , dropped, , more, earlier, field] = reply;
+  const droppedCount = Number(dropped) || 0;
+  if (status === 'ok')
+    return {
+      status,
+      member: String(value),
+      dropped: droppedCount,
+      more: Number(more) > 0,
+      earlierAttempts: Number(earlier) || 0,
+      attemptsField: typeof field === 'string' ? field : '',
+    };
+  if (status === 'empty') return { status, dropped: droppedCount };
+  if (WAITING.has(status))
+    return {
+      status: status as 'throttled' | 'moderated' | 'held',
+      dropped: droppedCount,
+      waitSeconds: Number(value),
+    };
+  throw new ClusterError('SC_SCRIPT_FAILED', `Unexpected lease-pop status: ${status}`);
+}
+
+const ENQUEUE_STATUSES: ReadonlySet<string> = new Set<EnqueueStatus>([
+  'queued',
+  'blacklisted',
+  'expired',
+  'duplicate',
+  'domain-limit',
+  'global-limit',
+]);
+
+/** One request's status from enqueue.lua (or lease-requeue.lua, which may also answer `gone`). */
+export function decodeEnqueueStatus(reply: Reply, allowGone: true): EnqueueStatus | 'gone';
+export function decodeEnqueueStatus(reply: Reply, allowGone?: false): EnqueueStatus;
+export function decodeEnqueueStatus(reply: Reply, allowGone = false): EnqueueStatus | 'gone' {
+  if (typeof reply === 'string' && (ENQUEUE_STATUSES.has(reply) || (allowGone && reply === 'gone')))
+    return reply as EnqueueStatus | 'gone';
+  throw new ClusterError('SC_SCRIPT_FAILED', `Unexpected enqueue reply: ${JSON.stringify(reply)}`);
+}
 
 export const leaseAckMany = defineScript({
   name: 'lease-ack-many',
