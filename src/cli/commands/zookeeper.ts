@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.js';
-import { DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH, pushConfig } from '../../core/zookeeper/pusher.js';
+// The ZooKeeper client is loaded only when the command runs: other commands (a Kafka Monitor) do not pay
+// for it.
+import { DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH } from '../../core/zookeeper/paths.js';
 
 interface PushCliOptions {
   file?: string;
@@ -37,6 +39,7 @@ export function registerZookeeperCommands(program: Command): Command {
       if (!Number.isFinite(seconds) || seconds <= 0) fail(`invalid --timeout: ${opts.timeout}`);
       let line: string;
       try {
+        const { pushConfig } = await import('../../core/zookeeper/pusher.js');
         const result = await pushConfig({
           hosts: opts.zooKeeper ?? (process.env.ZOOKEEPER_HOSTS?.trim() || 'localhost:2181'),
           path: opts.path,

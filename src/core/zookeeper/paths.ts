@@ -1,5 +1,9 @@
 import { BadInputError } from '../errors.js';
 
+/** Where `zookeeper push` writes and crawlers read the domain configuration by default (the original's). */
+export const DEFAULT_CONFIG_PATH = '/scrapy-cluster/crawler/';
+export const DEFAULT_CONFIG_ID = 'all';
+
 /**
  * ZooKeeper node-path rules as node-zookeeper-client enforces them (it throws an AssertionError
  * otherwise): absolute, no trailing or doubled slash, no `.`/`..` segments. Control characters are

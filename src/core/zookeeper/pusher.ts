@@ -10,10 +10,9 @@ import {
   setData,
   withTimeout,
 } from './client.js';
-import { configNodePath } from './paths.js';
+import { configNodePath, DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH } from './paths.js';
 
-export const DEFAULT_CONFIG_PATH = '/scrapy-cluster/crawler/';
-export const DEFAULT_CONFIG_ID = 'all';
+export { DEFAULT_CONFIG_ID, DEFAULT_CONFIG_PATH };
 
 export interface PushConfigOptions {
   /** ZooKeeper connection string, e.g. `localhost:2181`. */
