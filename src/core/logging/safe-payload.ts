@@ -26,8 +26,17 @@ export const REDACTED = '[redacted]';
 export const LOG_PAYLOAD_LIMIT = 2048;
 const MAX_DEPTH = 8;
 
+/** Names already judged: requests repeat the same few dozen member names (bounded; cleared when full). */
+const judged = new Map<string, boolean>();
+
 function isSecretName(name: string): boolean {
-  return SECRET_NAMES.has(name.toLowerCase().replace(/[-_]/g, ''));
+  let secret = judged.get(name);
+  if (secret === undefined) {
+    secret = SECRET_NAMES.has(name.toLowerCase().replace(/[-_]/g, ''));
+    if (judged.size >= 1000) judged.clear();
+    judged.set(name, secret);
+  }
+  return secret;
 }
 
 /** `scheme://user:password@host` → `scheme://user:[redacted]@host` (proxy URLs carry credentials). */

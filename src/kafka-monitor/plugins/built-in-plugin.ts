@@ -21,6 +21,8 @@ export abstract class BuiltInPlugin implements KafkaMonitorPlugin {
 
   /** Logs `message` with the request (secrets redacted, size capped) once its batch is in Redis. */
   protected logAdded(tx: Transaction, message: string, request: JsonObject): void {
+    // Redacting and capping the request costs more than the write itself: only for a line that is kept.
+    if (!this.context.logger.isEnabledFor('INFO')) return;
     tx.afterCommit(() => {
       const shown = safePayload(request);
       const fields = typeof shown === 'object' && shown !== null ? shown : { data: shown };
