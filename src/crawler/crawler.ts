@@ -233,6 +233,7 @@ export class Crawler {
       logger,
       concurrentRequests: settings.CONCURRENT_REQUESTS,
       concurrentPerDomain: settings.CONCURRENT_REQUESTS_PER_DOMAIN,
+      concurrentItems: settings.CONCURRENT_ITEMS,
       retryTimes: extensions.has('retry') ? settings.RETRY_TIMES : 0,
       logRetries: extensions.has('retry-log'),
       maxAttempts: settings.LEASE_MAX_ATTEMPTS,
