@@ -88,7 +88,7 @@ function parser(links: Record<string, string[]>): PageParser {
 async function setup(
   fetcher: FakeFetcher,
   links: Record<string, string[]>,
-  over: { perDomain?: number } = {},
+  over: { perDomain?: number; concurrentItems?: number; publishGate?: Promise<void> } = {},
 ) {
   const store = new MemoryStore();
   const { logger, lines } = captureLogger('sc-crawler');
@@ -111,10 +111,14 @@ async function setup(
     frontier,
     fetcher,
     parser: parser(links),
-    publish: async (item) => void published.push(item),
+    publish: async (item) => {
+      await over.publishGate;
+      published.push(item);
+    },
     logger,
     concurrentRequests: 8,
     concurrentPerDomain: over.perDomain ?? 8,
+    ...(over.concurrentItems !== undefined ? { concurrentItems: over.concurrentItems } : {}),
     retryTimes: 2,
     retryHttpCodes: [500, 503],
     followRedirects: true,
@@ -165,6 +169,22 @@ describe('CrawlEngine', () => {
     expect(fetcher.calls.filter((c) => c === 'http://a.site.com/')).toHaveLength(1); // link back to the seed filtered
     expect(await ctx.store.hgetall('link:leased')).toEqual({});
     expect(await ctx.store.hgetall('crawlstats:link:app:c1')).toEqual({ published: '4' });
+  });
+
+  it('holds at most CONCURRENT_REQUESTS + CONCURRENT_ITEMS pages while publishing is stuck', async () => {
+    const fetcher = new FakeFetcher(() => ({ status: 200 }), 1);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const ctx = await setup(fetcher, {}, { concurrentItems: 3, publishGate: gate });
+    for (let d = 0; d < 30; d++) await ctx.seed(`http://d${d}.site${d}.com/`, 0);
+    ctx.engine.start();
+    await waitFor(() => fetcher.calls.length >= 11, 5000, 'the downloads');
+    await sleep(200);
+    // 8 downloads' slots and 3 pages beyond them, all waiting to be published: nothing more is leased.
+    expect(fetcher.calls).toHaveLength(11);
+    open();
+    await waitFor(() => ctx.published.length === 30, 5000, 'every page');
+    await ctx.engine.stop(1000);
   });
 
   it('retries retryable statuses and errors with lower priority, then publishes one result', async () => {
