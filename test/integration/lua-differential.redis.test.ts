@@ -431,6 +431,14 @@ describe('Lua scripts and their in-memory twins agree', () => {
                   })
                   .map((r) => JSON.stringify({ ...r, owner: 'w', expires: 1000 })),
               },
+              {
+                // Not as lease-pop writes them: no score, or the item decoded (the Lua fails on both).
+                weight: 1,
+                arbitrary: fc.constantFrom(
+                  JSON.stringify({ queue: 'sp:a.com:queue', item: items[0] }),
+                  JSON.stringify({ queue: 'sp:a.com:queue', score: '-2', item: JSON.parse(items[0]!) }),
+                ),
+              },
             ),
             { nil: null },
           ),
@@ -530,9 +538,17 @@ describe('Lua scripts and their in-memory twins agree', () => {
             maxLength: 3,
           }),
           pushes: fc.array(
-            fc.record({ priority: small(['1', '5', '-2', '2.5']), member: small(['m1', 'm2', 'q0', 'm3']) }),
+            fc.record({
+              priority: fc.oneof(
+                { weight: 9, arbitrary: small(['1', '5', '-2', '2.5']) },
+                { weight: 1, arbitrary: small(['x', '']) },
+              ),
+              member: small(['m1', 'm2', 'q0', 'm3']),
+            }),
             { maxLength: 5 },
           ),
+          // A priority without its member (callers never send one): the Lua fails after the pairs before it.
+          dangling: fc.option(small(['3']), { freq: 10, nil: null }),
         })
         .map((g) => {
           const now = Date.now() / 1000;
@@ -547,7 +563,10 @@ describe('Lua scripts and their in-memory twins agree', () => {
               },
             }),
             keys: ['sp:a.com:queue'],
-            argv: g.pushes.flatMap((p) => [p.priority, p.member]),
+            argv: [
+              ...g.pushes.flatMap((p) => [p.priority, p.member]),
+              ...(g.dangling === null ? [] : [g.dangling]),
+            ],
           };
         }),
     );
