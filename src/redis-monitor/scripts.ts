@@ -47,6 +47,11 @@ function nextCursor(start: number, read: number, kept: number, size: number): st
   return start + read >= size ? '0' : String(start + kept);
 }
 
+/** Compares two strings by their UTF-8 bytes, as crawl-tally.lua's `before`. */
+function bytewise(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 /** See lua/crawl-tally.lua. */
 export const crawlTally = defineScript({
   name: 'redis-monitor-crawl-tally',
@@ -65,10 +70,11 @@ export const crawlTally = defineScript({
       let g = groups.get(cid);
       if (!g) {
         g = { total: 0 };
-        if (typeof item.expires === 'number' && item.expires !== 0) g.expires = item.expires;
         groups.set(cid, g);
       }
       g.total++;
+      const e = item.expires;
+      if (typeof e === 'number' && e !== 0 && (g.expires === undefined || e > g.expires)) g.expires = e;
       const p = item.priority;
       if (typeof p === 'number') {
         if (g.high === undefined || p > g.high) g.high = p;
@@ -76,7 +82,7 @@ export const crawlTally = defineScript({
       }
     }
     const out: Reply[] = [nextCursor(Number(cursor), members.length, members.length, size), members.length];
-    for (const [cid, g] of groups) {
+    for (const [cid, g] of [...groups].sort(([a], [b]) => bytewise(a, b))) {
       out.push(
         cid,
         g.total,

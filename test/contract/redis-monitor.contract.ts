@@ -121,6 +121,28 @@ export function redisMonitorContract(name: string, open: () => Promise<Store>): 
       expect((await queues.tally(spider, 'nobody')).size).toBe(0);
     });
 
+    it("reports a crawl's latest non-zero expires, whatever the slice and queue order", async () => {
+      // A crawl fed twice with different `expires` (and once without): the tally is the largest, found
+      // in the middle of a long queue and in another queue, never the first member a slice happens to read.
+      const spider = await fill('expires', {
+        'a.com': [
+          feedMember('app1', 'c1', 'http://a.com/1', 5, 0),
+          feedMember('app1', 'c1', 'http://a.com/2', 5, 1800000000),
+        ],
+        'b.com': Array.from({ length: 600 }, (_, i) =>
+          requestMember('app1', 'c1', `http://b.com/${i}`, 1, i === 317 ? 1900000000 : 1700000000),
+        ),
+        'c.com': [feedMember('app1', 'c2', 'http://c.com/1', 1, 0)],
+      });
+      const queues = new CrawlQueues(store, { chunkSize: 40, depth: 2 });
+      for (const crawlid of [undefined, 'c1']) {
+        const tally = await queues.tally(spider, 'app1', crawlid);
+        expect(tally.get('c1')!.expires).toBe(1900000000);
+        expect(tally.get('c1')!.total).toBe(602);
+      }
+      expect((await queues.tally(spider, 'app1')).get('c2')!.expires).toBeUndefined();
+    });
+
     it('matches ids that JSON escapes (no literal pre-filter) the same way', async () => {
       const app = 'ap/p "é"';
       const spider = await fill('escape', {

@@ -27,6 +27,9 @@ export function fifoScore(
   known?: Map<string, number>,
 ): string {
   const base = -Number(priority);
+  // Lua's tonumber gives nil for '' and non-numbers, and negating nil fails the script.
+  if (Number.isNaN(base) || (typeof priority === 'string' && priority.trim() === ''))
+    throw new Error('attempt to perform arithmetic on a nil value');
   let tick = nowTick;
   const key = `${queue} ${base}`;
   let last = known?.get(key);

@@ -10,8 +10,12 @@ export const priorityPush = defineScript({
     const now = fifoNowTick(call);
     const known = new Map<string, number>();
     let n = 0;
-    for (let i = 0; i + 1 < argv.length; i += 2) {
-      call('ZADD', key!, fifoScore(call, key!, argv[i]!, now, known), argv[i + 1]!);
+    for (let i = 0; i < argv.length; i += 2) {
+      const score = fifoScore(call, key!, argv[i]!, now, known);
+      // As in the Lua, a priority without a member fails after the pairs before it were pushed.
+      if (i + 1 >= argv.length)
+        throw new Error('Lua redis lib command arguments must be strings or integers');
+      call('ZADD', key!, score, argv[i + 1]!);
       n++;
     }
     return n;

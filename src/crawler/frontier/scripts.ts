@@ -213,11 +213,18 @@ export const leaseReturn = defineScript({
       const expiry = call('ZSCORE', leases!, leaseId!) as string | null;
       if (expiry !== null && Number(expiry) > throttleNow(call)) return 0;
     }
-    const lease = JSON.parse(record) as { queue: string; score: string; item: string };
-    if (lease.queue !== queue) throw new Error(`lease ${leaseId} belongs to ${lease.queue}`);
-    call('ZADD', queue, lease.score, lease.item);
+    const lease = JSON.parse(record) as { queue: unknown; score: unknown; item: unknown };
+    if (lease.queue !== queue) throw new Error(`lease ${leaseId} belongs to ${String(lease.queue)}`);
+    // Lua passes only strings and numbers to redis.call: a missing or decoded (table) score or item fails.
+    const arg = (v: unknown): string | number => {
+      if (typeof v === 'string' || typeof v === 'number') return v;
+      throw new Error('Lua redis lib command arguments must be strings or integers');
+    };
+    const score = arg(lease.score);
+    const item = String(arg(lease.item));
+    call('ZADD', queue!, score, item);
     if (countAttempt === '1') {
-      call('HINCRBY', attemptsKey!, sha1hex(lease.item), 1);
+      call('HINCRBY', attemptsKey!, sha1hex(item), 1);
       call('EXPIRE', attemptsKey!, attemptsTtl!);
     }
     call('HDEL', leased!, leaseId!);

@@ -12,7 +12,7 @@ export interface PriorityTally {
 
 /** What is queued for one crawl, per domain. */
 export interface CrawlTally extends PriorityTally {
-  /** `expires` of the first request seen that had a non-zero one. */
+  /** The latest (largest) non-zero `expires` of the crawl's queued requests. */
   expires: number | undefined;
   domains: Map<string, PriorityTally>;
 }
@@ -102,7 +102,8 @@ export class CrawlQueues {
           crawl = { total: 0, high: undefined, low: undefined, expires, domains: new Map() };
           crawls.set(cid, crawl);
         }
-        crawl.expires ??= expires;
+        if (expires !== undefined && (crawl.expires === undefined || expires > crawl.expires))
+          crawl.expires = expires;
         crawl.total += total;
         mergePriorities(crawl, high, low);
         let domain = crawl.domains.get(task.tag);

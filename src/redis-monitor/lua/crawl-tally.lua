@@ -12,13 +12,24 @@
 --          (no characters JSON escapes), so members lacking them are skipped without decoding; else '0'
 -- Returns {next cursor ('0' when the queue is done), scanned,
 --          crawlid, total, high priority, low priority, expires, crawlid, ...}: one group per crawlid
--- of the appid seen in this slice, in first-seen order. Priorities and expires are strings ('' when
--- absent or not numbers); expires is the first non-zero value of the group's first member.
+-- of the appid seen in this slice, ordered by crawlid (bytewise). Priorities and expires are strings
+-- ('' when absent or not numbers); expires is the latest (largest) non-zero `expires` among the group's
+-- members, the time until which some queued request of the crawl stays live. Nothing in the reply
+-- depends on the order ZSCAN returns the slice's members in.
 local appid, crawlid, literal = ARGV[3], ARGV[4], ARGV[5] == '1'
 local quotedApp, quotedCrawl = '"' .. appid .. '"', '"' .. crawlid .. '"'
 local page = redis.call('ZSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 local members = page[2]
 local groups, order = {}, {}
+
+-- Bytewise string order: Lua's `<` on strings follows the server's LC_COLLATE.
+local function before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
 
 for i = 1, #members, 2 do
   local raw = members[i]
@@ -32,12 +43,12 @@ for i = 1, #members, 2 do
         local g = groups[cid]
         if not g then
           g = { total = 0 }
-          local e = item.expires
-          if type(e) == 'number' and e ~= 0 then g.expires = e end
           groups[cid] = g
           order[#order + 1] = cid
         end
         g.total = g.total + 1
+        local e = item.expires
+        if type(e) == 'number' and e ~= 0 and (g.expires == nil or e > g.expires) then g.expires = e end
         local p = item.priority
         if type(p) == 'number' then
           if g.high == nil or p > g.high then g.high = p end
@@ -48,6 +59,7 @@ for i = 1, #members, 2 do
   end
 end
 
+table.sort(order, before)
 local out = { page[1], #members / 2 }
 for _, cid in ipairs(order) do
   local g = groups[cid]
