@@ -9,8 +9,9 @@
  * scores as numbers (Redis prints %.17g), SCAN page sizes (COUNT covers the whole small collection), and
  * a throttle window member `<time>:<hit id>` is split so its time is compared as a number. SCAN order is
  * not normalised: it differs between the engines, so no reply may depend on it (crawl-tally sorts its
- * groups by crawlid and reports each group's largest `expires`). lease-pop is left to the contract tests
- * in test/contract/, which run on both stores.
+ * groups by crawlid and reports each group's largest `expires`). A lease record (JSON written by cjson on
+ * Redis, JSON.stringify in the twin) is compared decoded. Every registered script is covered; lease-pop
+ * and enqueue also with several attempts or requests per call, which exercises their per-call caches.
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
@@ -25,6 +26,7 @@ import {
   enqueue,
   leaseAckMany,
   leaseRequeue,
+  leasePop,
   leaseReturn,
 } from '../../src/crawler/frontier/scripts.js';
 import { crawlPurge, crawlTally, jobDone, jobFailed, leasePurge } from '../../src/redis-monitor/scripts.js';
@@ -718,6 +720,141 @@ describe('Lua scripts and their in-memory twins agree', () => {
           keys: [...['st:60', 'st:3600'].slice(0, g.windows), 'hll:st:lifetime'],
           argv: [String(g.windows), g.score, g.prefix, String(g.hits)],
         })),
+    );
+  });
+  it('enqueue with several requests per call (per-call caches: clock, stopped crawls, filters, FIFO ticks)', async () => {
+    await agree(
+      enqueue,
+      fc
+        .record({
+          first: enqueueCase,
+          more: fc.array(
+            fc.record({
+              fingerprint: fc.constantFrom('', 'fp1', 'fp3', 'fp4'),
+              crawl: fc.constantFrom('c1', 'c2'),
+              domain: fc.constantFrom('a.com', 'b.com'),
+              priority: fc.constantFrom(1, 5),
+            }),
+            { minLength: 1, maxLength: 4 },
+          ),
+        })
+        .map(({ first, more }) => ({
+          state: first.state,
+          keys: [
+            ...first.keys,
+            ...more.flatMap((r) => [
+              `sp:dupefilter:${r.crawl}`,
+              `sp:${r.domain}:queue`,
+              'sp:blacklist',
+              `sp:domain_max_page_filter:${r.domain}:${r.crawl}`,
+              `sp:global_page_count_filter:${r.domain}:${r.crawl}`,
+            ]),
+          ],
+          argv: [
+            ...first.argv,
+            ...more.flatMap((r, i) => [
+              r.fingerprint,
+              '600',
+              `app||${r.crawl}`,
+              '0',
+              '0',
+              '600',
+              '0',
+              '600',
+              String(r.priority),
+              `{"url":"http://${r.domain}/m${i}"}`,
+              'sp:queue_announce',
+            ]),
+          ],
+        })),
+    );
+  });
+
+  it('lease-pop with several attempts per call (clock-dependent: throttle, holds, expiry)', async () => {
+    const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+    const now = Date.now() / 1000;
+    const attempt = fc.record({
+      domain: fc.constantFrom('a.com', 'b.com'),
+      limit: fc.constantFrom(0, 1, 2, 100),
+      moderate: fc.boolean(),
+      ready: fc.boolean(),
+    });
+    await agree(
+      leasePop,
+      fc
+        .record({
+          a: queueState,
+          b: queueMembers,
+          stopped: fc.subarray(['a||c1', 'b||c2']),
+          hits: fc.constantFrom(0, 1, 3),
+          hold: fc.option(fc.constantFrom(-5, 30), { nil: null }),
+          counted: fc.boolean(),
+          attempts: fc.array(attempt, { minLength: 1, maxLength: 4 }),
+        })
+        .map((g) => {
+          const keys = ['sp:leased', 'sp:leases', 'sp:blacklist', 'sp:attempts'];
+          const argv = ['crawler-1', '60'];
+          g.attempts.forEach((t, i) => {
+            keys.push(
+              `t:${t.domain}:throttle_window`,
+              `t:${t.domain}:throttle_time`,
+              `sp:${t.domain}:queue`,
+              `t:${t.domain}:hold`,
+            );
+            argv.push(
+              '60',
+              String(t.limit),
+              t.moderate ? '1' : '0',
+              '0',
+              '0',
+              t.ready ? '1' : '0',
+              `L${i}`,
+              `L${i}`,
+            );
+          });
+          const [ms, scores] = g.a;
+          return {
+            state: stateOf({
+              'sp:a.com:queue': ms.length
+                ? { type: 'zset', value: ms.map((m, i) => [m, scores[i]! + i / 10]) }
+                : null,
+              'sp:b.com:queue': g.b.length ? { type: 'zset', value: g.b.map((m, i) => [m, -i]) } : null,
+              'sp:blacklist': g.stopped.length ? { type: 'set', value: g.stopped } : null,
+              't:a.com:throttle_window': g.hits
+                ? { type: 'zset', value: Array.from({ length: g.hits }, (_, i) => [`h${i}`, now - 1 - i]) }
+                : null,
+              't:b.com:hold':
+                g.hold === null ? null : { type: 'string', value: (now + g.hold).toFixed(6), ttlMs: 90_000 },
+              'sp:attempts': g.counted && ms[0] ? { type: 'hash', value: { [sha1(ms[0])]: '2' } } : null,
+            }),
+            keys,
+            argv,
+          };
+        }),
+      // Window members are `<time>:<hit id>` (time as a number, id exactly); a lease record is JSON whose
+      // key order and number format are the encoder's (cjson on Redis): compared decoded.
+      (keyspace) => {
+        const out: Record<string, unknown> = { ...keyspace };
+        for (const [key, entry] of Object.entries(keyspace)) {
+          const e = entry as { value: unknown };
+          if (key.endsWith(':throttle_window'))
+            out[key] = {
+              ...e,
+              value: (e.value as [string, number][]).map(([member, score]) => [member.split(':'), score]),
+            };
+          if (key === 'sp:leased')
+            out[key] = {
+              ...e,
+              value: Object.fromEntries(
+                Object.entries(e.value as Record<string, string>).map(([id, record]) => [
+                  id,
+                  JSON.parse(record),
+                ]),
+              ),
+            };
+        }
+        return out;
+      },
     );
   });
 });
