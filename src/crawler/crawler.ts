@@ -1,12 +1,9 @@
 import { hostname } from 'node:os';
 import { OutageLog } from '../core/backoff.js';
-import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import { Heartbeat, newProcessId } from '../core/heartbeat.js';
-import type { Logger } from '../core/logging/index.js';
 import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
-import type { CrawlerSettings } from '../core/settings/index.js';
-import { isStoreUnavailable, type Store } from '../core/store/index.js';
+import { isStoreUnavailable } from '../core/store/index.js';
 import { ZookeeperWatcher } from '../core/zookeeper/index.js';
 import { DomainConfig } from './control/domain-config.js';
 import { CrawlPolicy } from './control/crawl-policy.js';
@@ -32,39 +29,12 @@ import { spiderParser } from './spider/page-parser.js';
 import { StatusCodeStats } from './observe/status-codes.js';
 import type { CrawlResult } from './pipeline/item.js';
 import { KafkaPipeline } from './pipeline/kafka-pipeline.js';
-import type { Spider, SpiderClass } from './spider/index.js';
+import type { Spider } from './spider/index.js';
 import { redisKeys } from '../core/wire/keys.js';
 import { topicNames } from '../core/wire/topics.js';
+import type { CrawlerOptions } from './crawler-options.js';
 
-export interface CrawlerOptions {
-  settings: CrawlerSettings & Record<string, unknown>;
-  store: Store;
-  bus: Bus;
-  logger: Logger;
-  spider: SpiderClass;
-  /** Watch ZooKeeper for domain config (default: when ZOOKEEPER_HOSTS is set). */
-  zookeeper?: boolean;
-  /**
-   * Another source of the domain config document (the embedded single-process mode's in-memory config
-   * node): `subscribe` calls back with the contents now and after every change, and returns the
-   * unsubscribe function. Used instead of ZooKeeper unless `zookeeper` is true.
-   */
-  configSource?: DomainConfigSource;
-  /** Serve /metrics, /healthz, /readyz on METRICS_HOST:METRICS_PORT (default true; standalone: false). */
-  metricsListener?: boolean;
-  /** Milliseconds between crawl-finished checks (default 5000; tests shorten it). */
-  crawlCheckMs?: number;
-  /**
-   * Where module paths in ITEM_PIPELINES, DOWNLOADER_MIDDLEWARES and SPIDER_MIDDLEWARES are resolved from
-   * (the CLI passes the settings file's directory; default the working directory).
-   */
-  extensionDir?: string;
-}
-
-/** A followed domain config document (YAML, as in the ZooKeeper node). */
-export interface DomainConfigSource {
-  subscribe(listener: (contents: string) => void): () => void;
-}
+export type { CrawlerOptions, DomainConfigSource } from './crawler-options.js';
 
 /**
  * One crawler process (the original's `scrapy runspider`): the shared frontier, the fetcher, the spider,

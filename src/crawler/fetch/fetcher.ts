@@ -2,13 +2,12 @@ import { request, type Dispatcher } from 'undici';
 import { pause } from '../../core/backoff.js';
 import { ClosedError } from '../../core/errors.js';
 import type { Logger } from '../../core/logging/index.js';
-import { CRAWLER_DEFAULTS } from '../../core/settings/index.js';
 import { AddressGuard } from './address-guard.js';
-import { BodyDecodeError, BodyTooLarge, readBody } from './body.js';
-import { BudgetExceeded, ByteBudget } from './byte-budget.js';
+import { BodyTooLarge, readBody } from './body.js';
+import { ByteBudget } from './byte-budget.js';
 import { abortable, Deadline } from './deadline.js';
 import { DnsOverrides } from './dns-overrides.js';
-import { FetchError, toFetchError } from './errors.js';
+import { FetchError } from './errors.js';
 import {
   BODY_HEADERS,
   cookieHeader,
@@ -19,10 +18,14 @@ import {
 } from './headers.js';
 import { GuardedResolver, ResolveFailure, type DnsLookup } from './resolver.js';
 import { FetchedResponse } from './response.js';
+import { fetchFailure, parseHttpUrl } from './fetch-failure.js';
+import { fetcherSettings } from './fetcher-settings.js';
 import { OriginPools } from './origin-pools.js';
 import { Proxies } from './proxies.js';
 import { RobotsCache, type RobotsFetchResult } from './robots.js';
 import type { FetcherSettings, FetchRequest, FetchResponse } from './types.js';
+
+export { parseHttpUrl };
 
 export interface FetcherOptions {
   logger?: Logger;
@@ -94,7 +97,7 @@ export class Fetcher {
   private closed = false;
 
   constructor(settings: Partial<FetcherSettings> = {}, options: FetcherOptions = {}) {
-    const s: FetcherSettings = { ...pickDefaults(), ...definedOnly(settings) };
+    const s: FetcherSettings = fetcherSettings(settings);
     this.settings = s;
     this.timeoutMs = s.DOWNLOAD_TIMEOUT * 1000;
     this.sharePerAddress = options.shareConnectionsPerAddress ?? false;
@@ -282,7 +285,7 @@ export class Fetcher {
         signal: signal as unknown as AbortSignal,
       });
     } catch (err) {
-      throw this.toError(err, hop.href, deadline);
+      throw fetchFailure(err, hop.href, deadline, this.settings.DOWNLOAD_TIMEOUT);
     }
   }
 
@@ -319,7 +322,7 @@ export class Fetcher {
       });
     } catch (err) {
       res.body.destroy();
-      throw this.toError(err, hop.href, deadline);
+      throw fetchFailure(err, hop.href, deadline, this.settings.DOWNLOAD_TIMEOUT);
     } finally {
       reservation?.release();
     }
@@ -374,98 +377,15 @@ export class Fetcher {
       await new Promise((resolve) => setImmediate(resolve));
       return { status: res.status, body: res.body };
     } catch (err) {
-      return { error: this.toError(err, url, deadline) };
+      return { error: fetchFailure(err, url, deadline, this.settings.DOWNLOAD_TIMEOUT) };
     } finally {
       deadline.dispose();
     }
   }
-
-  private toError(err: unknown, url: string, deadline: Deadline): FetchError {
-    if (err instanceof FetchError) return err;
-    if (deadline.timedOut) {
-      return new FetchError(
-        'timeout',
-        url,
-        `Timed out fetching ${url} after ${this.settings.DOWNLOAD_TIMEOUT} s`,
-        { cause: err },
-      );
-    }
-    if (deadline.callerAborted)
-      return new FetchError('aborted', url, `Fetch of ${url} was aborted`, { cause: err });
-    if (err instanceof ResolveFailure) {
-      return err.kind === 'blocked'
-        ? new FetchError('blocked-address', url, `Refused ${url}: ${err.message}`, { cause: err })
-        : new FetchError('dns', url, `DNS lookup failed for ${url}: ${err.message}`, { cause: err });
-    }
-    if (err instanceof BodyTooLarge) {
-      return new FetchError(
-        'too-large',
-        url,
-        `Cancelled ${url}: body larger than DOWNLOAD_MAXSIZE (${err.limit} bytes)`,
-        { cause: err },
-      );
-    }
-    if (err instanceof BudgetExceeded) {
-      return new FetchError('too-large', url, `Cancelled ${url}: ${err.message} (DOWNLOAD_MAXSIZE_TOTAL)`, {
-        cause: err,
-      });
-    }
-    if (err instanceof BodyDecodeError) {
-      return new FetchError('network', url, `Failed ${url}: ${err.message}`, { cause: err });
-    }
-    return toFetchError(err, url);
-  }
-}
-
-/** Parses an absolute (or `base`-relative) http(s) URL, or throws the matching FetchError. */
-export function parseHttpUrl(input: string, base?: URL): URL {
-  let url: URL;
-  try {
-    url = new URL(input, base);
-  } catch (err) {
-    const where = base ? ` (redirect from ${base.href})` : '';
-    throw new FetchError('invalid-url', input, `Invalid URL ${JSON.stringify(input)}${where}`, {
-      cause: err,
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new FetchError(
-      'unsupported-scheme',
-      url.href,
-      `Refused ${url.href}: only http and https are fetched, not ${url.protocol.slice(0, -1)}`,
-    );
-  }
-  if (url.hostname === '') throw new FetchError('invalid-url', url.href, `Invalid URL ${url.href}: no host`);
-  return url;
 }
 
 function without(headers: Readonly<HeaderMap>, names: readonly string[]): HeaderMap {
   const copy = { ...headers };
   for (const name of names) delete copy[name];
   return copy;
-}
-
-function pickDefaults(): FetcherSettings {
-  const d = CRAWLER_DEFAULTS;
-  return {
-    CONCURRENT_REQUESTS_PER_DOMAIN: d.CONCURRENT_REQUESTS_PER_DOMAIN,
-    DOWNLOAD_TIMEOUT: d.DOWNLOAD_TIMEOUT,
-    DOWNLOAD_MAXSIZE: d.DOWNLOAD_MAXSIZE,
-    DOWNLOAD_WARNSIZE: d.DOWNLOAD_WARNSIZE,
-    DOWNLOAD_MAXSIZE_TOTAL: d.DOWNLOAD_MAXSIZE_TOTAL,
-    KEEPALIVE_MAX_ORIGINS: d.KEEPALIVE_MAX_ORIGINS,
-    USER_AGENT: d.USER_AGENT,
-    DEFAULT_REQUEST_HEADERS: d.DEFAULT_REQUEST_HEADERS,
-    ROBOTSTXT_OBEY: d.ROBOTSTXT_OBEY,
-    REDIRECT_ENABLED: d.REDIRECT_ENABLED,
-    REDIRECT_MAX_TIMES: d.REDIRECT_MAX_TIMES,
-    DNSCACHE_ENABLED: d.DNSCACHE_ENABLED,
-    ALLOWED_ADDRESSES: d.ALLOWED_ADDRESSES,
-    DNS_OVERRIDES: d.DNS_OVERRIDES,
-    PROXY: d.PROXY,
-  };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
