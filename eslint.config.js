@@ -30,7 +30,7 @@ function layers() {
       ),
     })),
     {
-      files: ['src/standalone/**/*.ts', 'src/index.ts'],
+      files: ['src/standalone/**/*.ts', 'src/index.ts', 'src/settings.ts'],
       rules: refuse(
         ['cli'],
         'Only src/cli registers commands; the standalone mode and the package entry do not import it.',

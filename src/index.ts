@@ -9,7 +9,7 @@ export * from './core/store/index.js';
 export * from './core/bus/index.js';
 
 // Utilities (seed 6.2 - 6.8).
-export * from './core/settings/index.js';
+export * from './settings.js';
 export * from './core/logging/index.js';
 export { withTimeout, timeout } from './core/method-timer.js';
 export * from './core/queues/index.js';

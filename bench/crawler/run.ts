@@ -62,7 +62,7 @@ import { readState } from '../../scripts/services/state.js';
 import { KafkaBus, kafkaBrokerList, type Bus, type BusMessage } from '../../src/core/bus/index.js';
 import { createLogger } from '../../src/core/logging/index.js';
 import { priorityPush } from '../../src/core/queues/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { Crawler } from '../../src/crawler/crawler.js';
 import type { Lease } from '../../src/crawler/frontier/frontier.js';

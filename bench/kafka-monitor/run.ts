@@ -22,7 +22,7 @@ import { KafkaBus, kafkaBrokerList, type BusMessage } from '../../src/core/bus/i
 import { registeredDomain } from '../../src/core/domain.js';
 import { createLogger } from '../../src/core/logging/index.js';
 import { priorityPush } from '../../src/core/queues/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { loadBuiltInSchema } from '../../src/core/wire/schemas.js';

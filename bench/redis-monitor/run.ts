@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { MemoryBus, type Outgoing } from '../../src/core/bus/index.js';
 import { createLogger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { RedisStore, type Reply, type Store } from '../../src/core/store/index.js';
 import { InfoMonitor, StopMonitor, type RedisMonitorContext } from '../../src/redis-monitor/index.js';
 import { freePorts } from '../../scripts/services/ports.js';

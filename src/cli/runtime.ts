@@ -1,12 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { connectBus, type Bus } from '../core/bus/index.js';
 import { createLogger, type Logger } from '../core/logging/index.js';
-import {
-  loadSettings,
-  logOptionsFromSettings,
-  type Component,
-  type Settings,
-} from '../core/settings/index.js';
+import { loadSettings, logOptionsFromSettings, type Component, type Settings } from '../settings.js';
 import { connectStore, type Store } from '../core/store/index.js';
 import { settingsFlags, type CommonOptions } from './common-options.js';
 import { settingsWarnings } from './unknown-settings.js';

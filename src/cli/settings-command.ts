@@ -1,12 +1,6 @@
 import { Option, type Command } from 'commander';
 import { BadInputError } from '../core/errors.js';
-import {
-  COMPONENTS,
-  explainSettings,
-  isComponent,
-  type Component,
-  type SettingSource,
-} from '../core/settings/index.js';
+import { COMPONENTS, explainSettings, isComponent, type Component, type SettingSource } from '../settings.js';
 import { addCommonOptions, settingsFlags, type CommonOptions } from './common-options.js';
 import { closestSettingName } from './unknown-settings.js';
 import { settingsWarnings } from './unknown-settings.js';

@@ -1,4 +1,4 @@
-import { COMPONENT_SPECS, COMPONENTS, readSettingsFile } from '../core/settings/index.js';
+import { COMPONENT_SPECS, COMPONENTS, readSettingsFile } from '../settings.js';
 
 /** Every setting name some component knows, with the accepted alternative spellings. */
 export function knownSettingNames(): Set<string> {

@@ -1,6 +1,6 @@
 import type { Bus } from '../core/bus/index.js';
 import type { Logger } from '../core/logging/index.js';
-import type { CrawlerSettings } from '../core/settings/index.js';
+import type { CrawlerSettings } from './settings.js';
 import type { Store } from '../core/store/index.js';
 import type { SpiderClass } from './spider/index.js';
 

@@ -4,7 +4,7 @@ import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import { safePayload, type Logger } from '../core/logging/index.js';
 import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
-import type { KafkaMonitorSettings } from '../core/settings/index.js';
+import type { KafkaMonitorSettings } from './settings.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
 import { KafkaMonitorMetrics } from './metrics.js';

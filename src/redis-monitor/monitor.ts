@@ -5,7 +5,7 @@ import { KeyLock } from '../core/lock/key-lock.js';
 import type { Logger } from '../core/logging/index.js';
 import { Readiness, startMetricsListener, type MetricsListener } from '../core/metrics/index.js';
 import { loadPlugins, type RankedPlugin } from '../core/plugins.js';
-import type { RedisMonitorSettings } from '../core/settings/index.js';
+import type { RedisMonitorSettings } from './settings.js';
 import { ComponentStats } from '../core/stats/index.js';
 import type { Store } from '../core/store/index.js';
 import { RedisMonitorMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 import type { Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logging/index.js';
-import type { RedisMonitorSettings } from '../core/settings/index.js';
+import type { RedisMonitorSettings } from './settings.js';
 import type { Store } from '../core/store/index.js';
 import { KafkaReplier } from './reply.js';
 

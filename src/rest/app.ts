@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { errorMessage } from '../core/errors.js';
 import { safePayload, type Logger } from '../core/logging/index.js';
-import type { RestSettings } from '../core/settings/index.js';
+import type { RestSettings } from './settings.js';
 import type { JsonObject } from '../core/wire/validator.js';
 import { fail, failure, REST_MESSAGES, ok, type Answer } from './envelope.js';
 import { FeedValidator } from '../core/wire/feed-validator.js';

@@ -4,7 +4,7 @@ import type { Bus } from '../core/bus/index.js';
 import { Heartbeat, machineName, newProcessId } from '../core/heartbeat.js';
 import type { Logger } from '../core/logging/index.js';
 import { Readiness } from '../core/metrics/index.js';
-import type { RestSettings } from '../core/settings/index.js';
+import type { RestSettings } from './settings.js';
 import type { Store } from '../core/store/index.js';
 import { buildRestApp } from './app.js';
 import type { BackoffOptions } from './backoff.js';

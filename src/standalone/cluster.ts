@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { connectBus, MemoryBroker, MemoryBus, type Bus } from '../core/bus/index.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logging/index.js';
-import { logOptionsFromSettings, type Component } from '../core/settings/index.js';
+import { logOptionsFromSettings, type Component } from '../settings.js';
 import { connectStore, MemoryEngine, MemoryStore, type Store } from '../core/store/index.js';
 import { configNodePath } from '../core/zookeeper/index.js';
 import { Crawler } from '../crawler/crawler.js';

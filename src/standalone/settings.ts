@@ -6,7 +6,7 @@ import {
   type Settings,
   type SettingsFlags,
   type SettingsRecord,
-} from '../core/settings/index.js';
+} from '../settings.js';
 
 /**
  * What the single-process mode changes from each component's defaults (a settings file, the environment

@@ -17,7 +17,7 @@ import { startServices, type ServicesHandle } from '../../scripts/services/stack
 import { STATE_DIR } from '../../scripts/services/state.js';
 import { KafkaBus, kafkaBrokerList } from '../../src/core/bus/index.js';
 import { createLogger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { startTestWeb, type TestWeb } from '../../src/testweb/index.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServices, type ServicesHandle } from '../../scripts/services/stack.js';
 import { REPO_ROOT, STATE_DIR } from '../../scripts/services/state.js';
 import { KafkaBus, kafkaBrokerList, type Subscription } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { connectStore } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { startTestWeb, type TestWeb } from '../../src/testweb/index.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KafkaBus, kafkaBrokerList } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { buildRestApp, REST_MESSAGES, ReplyRouter } from '../../src/rest/index.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';

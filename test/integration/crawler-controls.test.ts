@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus, kafkaBrokerList, type BusMessage } from '../../src/core/bus/index.js';
 import { createLogger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { RedisStore } from '../../src/core/store/index.js';
 import { pushConfig } from '../../src/core/zookeeper/index.js';
 import { loadSpiderFile, type LinkSpider, type SpiderClass } from '../../src/crawler/spider/index.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServices, type ServicesHandle } from '../../scripts/services/stack.js';
 import { STATE_DIR } from '../../scripts/services/state.js';
 import { KafkaBus, kafkaBrokerList } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { captureLogger, sleep, waitFor } from '../support/capture-logger.js';

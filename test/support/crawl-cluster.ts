@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KafkaBus, kafkaBrokerList, type BusMessage, type Subscription } from '../../src/core/bus/index.js';
 import { createLogger, type Logger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { RedisStore } from '../../src/core/store/index.js';
 import { Crawler } from '../../src/crawler/crawler.js';
 import { LinkSpider, type SpiderClass } from '../../src/crawler/spider/index.js';

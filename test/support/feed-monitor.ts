@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaBus, kafkaBrokerList } from '../../src/core/bus/index.js';
 import { createLogger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { RedisStore } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { servicesEnv } from './services.js';

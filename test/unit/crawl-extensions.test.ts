@@ -13,7 +13,7 @@ import { SettingsError } from '../../src/core/errors.js';
 import { BadPatternError } from '../../src/core/user-regex.js';
 import { FetchError } from '../../src/crawler/fetch/errors.js';
 import { createLogger } from '../../src/core/logging/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import type { FetchedPage, FetchInput, PageFetcher } from '../../src/crawler/engine/ports.js';
 import { downloaderChain } from '../../src/crawler/middleware/downloader-middlewares.js';
 import { ExtensionError } from '../../src/crawler/middleware/errors.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCrawlUrl, registeredDomain, tldextractDomain } from '../../src/core/domain.js';
 import { domainOfQueue, redisKeys } from '../../src/core/wire/keys.js';
 import { queueDomain } from '../../src/redis-monitor/crawl/queues.js';
-import { KAFKA_MONITOR_DEFAULTS, CRAWLER_DEFAULTS } from '../../src/core/settings/index.js';
+import { KAFKA_MONITOR_DEFAULTS, CRAWLER_DEFAULTS } from '../../src/settings.js';
 
 /** url → [normalized (default), tldextract (the original's `{domain}.{suffix}`)] */
 const CASES: [string, string, string][] = [

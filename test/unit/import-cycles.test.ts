@@ -19,11 +19,14 @@ function sources(dir: string): string[] {
   });
 }
 
-function importGraph(): Map<string, string[]> {
+/** Every relative import, type-only ones included (for who-may-import-what, not for cycles). */
+const ANY_IMPORT = /^(?:import|export)\s+[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+function importGraph(pattern = IMPORT): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sources(join(ROOT, 'src'))) {
     const text = readFileSync(file, 'utf8');
-    const deps = [...text.matchAll(IMPORT)].map((m) =>
+    const deps = [...text.matchAll(pattern)].map((m) =>
       normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
     );
     graph.set(file, deps);
@@ -72,6 +75,23 @@ describe('layering', () => {
     const graph = importGraph();
     expect(graph.size).toBeGreaterThan(100);
     expect(cycles(graph)).toEqual([]);
+  });
+
+  it('core and the components never import the top-level modules (src/settings.ts, src/index.ts)', () => {
+    // ESLint's per-folder bans see only the import text: `../settings.js` from src/crawler/x.ts is the
+    // top-level registry, from src/crawler/fetch/x.ts the crawler's own table. Resolved paths decide here.
+    const top = new Set(['src/settings.ts', 'src/index.ts']);
+    const lower = /^src\/(core|crawler|kafka-monitor|redis-monitor|rest|testweb)\//;
+    const offenders: string[] = [];
+    for (const [file, deps] of importGraph(ANY_IMPORT)) {
+      const from = relative(ROOT, file);
+      if (!lower.test(from)) continue;
+      for (const dep of deps)
+        if (top.has(relative(ROOT, dep))) offenders.push(`${from} → ${relative(ROOT, dep)}`);
+    }
+    expect(offenders).toEqual([]);
+    const registry = importGraph(ANY_IMPORT).get(join(ROOT, 'src/settings.ts')) ?? [];
+    expect(registry.map((dep) => relative(ROOT, dep))).toContain('src/crawler/settings.ts');
   });
 
   it('finds a cycle when there is one', () => {

@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { MemoryBus } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { MemoryStore } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { captureLogger, waitFor } from '../support/capture-logger.js';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../src/core/bus/index.js';
 import { priorityPush } from '../../src/core/queues/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import {
   MemoryStore,
   type Arg,

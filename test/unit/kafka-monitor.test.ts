@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { MemoryStore } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { captureLogger, waitFor } from '../support/capture-logger.js';

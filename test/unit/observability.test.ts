@@ -211,7 +211,7 @@ describe('dashboard access', () => {
   const { logger: restLogger, lines: restLines } = captureLogger('rest', 'INFO');
   async function service(overrides: Record<string, unknown>) {
     const { RestService } = await import('../../src/rest/service.js');
-    const { resolveSettings } = await import('../../src/core/settings/index.js');
+    const { resolveSettings } = await import('../../src/settings.js');
     const { MemoryStore, MemoryEngine } = await import('../../src/core/store/index.js');
     const { MemoryBus, MemoryBroker } = await import('../../src/core/bus/index.js');
     const engine = new MemoryEngine();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBroker, MemoryBus, type Outgoing } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { MemoryEngine, MemoryStore } from '../../src/core/store/index.js';
 import {
   BUILT_IN_PLUGINS,

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBroker, MemoryBus, type Bus } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import { MemoryStore, type Store } from '../../src/core/store/index.js';
 import {
   ApiKeys,

@@ -12,7 +12,7 @@ import {
   type BusMessage,
   type Outgoing,
 } from '../../src/core/bus/index.js';
-import { resolveSettings } from '../../src/core/settings/index.js';
+import { resolveSettings } from '../../src/settings.js';
 import {
   MemoryStore,
   type Arg,

@@ -13,7 +13,7 @@ import {
   resolveSettings,
   type Component,
   type SettingsRecord,
-} from '../../src/core/settings/index.js';
+} from '../../src/settings.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HEADINGS: Record<Component, string> = {

@@ -13,7 +13,7 @@ import {
   logOptionsFromSettings,
   mergeSettings,
   resolveSettings,
-} from '../../src/core/settings/index.js';
+} from '../../src/settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sc-settings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

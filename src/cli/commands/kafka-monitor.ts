@@ -3,7 +3,7 @@ import { addCommonOptions, type CommonOptions } from '../common-options.js';
 import { openBus, openRuntime, openStore, runComponent, untilStopped } from '../runtime.js';
 import { BadInputError } from '../../core/errors.js';
 import { createLogger } from '../../core/logging/index.js';
-import { loadSettings, logOptionsFromSettings } from '../../core/settings/index.js';
+import { loadSettings, logOptionsFromSettings } from '../../settings.js';
 import { loadPlugins } from '../../core/plugins.js';
 import type { KafkaMonitorPlugin } from '../../kafka-monitor/plugins/index.js';
 

@@ -1,28 +1,31 @@
+/**
+ * How settings are declared and loaded. The tables themselves live beside the components that read
+ * them (`src/<component>/settings.ts`); `src/settings.ts` names the four by component. Shared groups
+ * (Redis, Kafka producer and consumer, logging, ZooKeeper, stats, metrics) are in ./groups.ts.
+ */
 export {
-  COMPONENT_SPECS,
   COMPONENTS,
   isComponent,
+  logSettingNames,
   type Component,
-  type ComponentSettingsMap,
   type ComponentSpec,
   type LogSettingNames,
 } from './component.js';
 export {
-  defaultSettings,
-  explainSettings,
-  loadSettings,
-  resolveSettings,
+  explainSpecSettings,
+  loadSpecSettings,
+  resolveSpecSettings,
   type EnvSource,
   type LoadSettingsOptions,
   type ResolveSettingsOptions,
-  type Settings,
   type SettingsFlags,
+  type SettingsOfSpec,
   type SettingSource,
 } from './loader.js';
 export { readSettingsFile } from './file.js';
 export { isPlainObject, mergeSettings, type SettingsRecord } from './merge.js';
 export { kafkaBrokers, splitHosts } from './hosts.js';
-export { logOptionsFromSettings } from './log-options.js';
+export { logOptionsOf } from './log-options.js';
 export {
   field,
   type FieldKind,
@@ -31,15 +34,21 @@ export {
   type SettingField,
   type SettingsOf,
 } from './fields.js';
-export { CRAWLER_DEFAULTS, crawlerFields, type CrawlerSettings } from './defaults/crawler.js';
 export {
-  KAFKA_MONITOR_DEFAULTS,
-  kafkaMonitorFields,
-  type KafkaMonitorSettings,
-} from './defaults/kafka-monitor.js';
-export {
-  REDIS_MONITOR_DEFAULTS,
-  redisMonitorFields,
-  type RedisMonitorSettings,
-} from './defaults/redis-monitor.js';
-export { REST_DEFAULTS, restFields, type RestSettings } from './defaults/rest.js';
+  DEFAULT_STATS_TIMES,
+  KAFKA_CONSUMER_DEFAULTS,
+  KAFKA_PRODUCER_DEFAULTS,
+  kafkaConsumerFields,
+  kafkaProducerFields,
+  logDefaults,
+  logFields,
+  metricsDefaults,
+  metricsFields,
+  MiB,
+  REDIS_DEFAULTS,
+  redisFields,
+  STATS_DEFAULTS,
+  statsFields,
+  ZOOKEEPER_DEFAULTS,
+  zookeeperFields,
+} from './groups.js';

@@ -1,11 +1,6 @@
 import { SettingsError } from '../errors.js';
 import { coerceText, describeValue, textTypeOfField, textTypeOfValue } from './coerce.js';
-import {
-  COMPONENT_SPECS,
-  type Component,
-  type ComponentSettingsMap,
-  type ComponentSpec,
-} from './component.js';
+import type { ComponentSpec } from './component.js';
 import type { SettingField } from './fields.js';
 import { readSettingsFile } from './file.js';
 import { isPlainObject, mergeSettings, type SettingsRecord } from './merge.js';
@@ -14,7 +9,7 @@ import { isPlainObject, mergeSettings, type SettingsRecord } from './merge.js';
  * A component's settings: every known setting typed, plus whatever extra keys a settings file added
  * (users keep their own settings next to ours, as with the original's localsettings.py).
  */
-export type Settings<C extends Component> = ComponentSettingsMap[C] & Record<string, unknown>;
+export type SettingsOfSpec<S> = S & Record<string, unknown>;
 
 /** Command-line options that override settings (`-ll`, `-lj`, `-lf` in the original). */
 export interface SettingsFlags {
@@ -48,15 +43,15 @@ export interface ResolveSettingsOptions extends Omit<LoadSettingsOptions, 'file'
   filePath?: string;
 }
 
-class SettingsResolution<C extends Component> {
+class SettingsResolution<S> {
   values: SettingsRecord;
   /** Where each setting's current value came from, phrased for error messages ("from environment"). */
   private readonly origins = new Map<string, string>();
   /** Each overridden setting's value as the user wrote it, before parsing and normalising. */
   private readonly raw = new Map<string, unknown>();
 
-  constructor(private readonly spec: ComponentSpec<ComponentSettingsMap[C]>) {
-    this.values = structuredClone(spec.defaults);
+  constructor(private readonly spec: ComponentSpec<S>) {
+    this.values = structuredClone(spec.defaults) as SettingsRecord;
   }
 
   private field(key: string): SettingField | undefined {
@@ -172,7 +167,7 @@ class SettingsResolution<C extends Component> {
     }
   }
 
-  finish(): Settings<C> {
+  finish(): SettingsOfSpec<S> {
     this.dropDisabledRanks();
     for (const [key, field] of Object.entries(this.spec.fields)) {
       const value = this.values[key];
@@ -183,18 +178,15 @@ class SettingsResolution<C extends Component> {
       }
       this.values[key] = result.data;
     }
-    return this.values as Settings<C>;
+    return this.values as SettingsOfSpec<S>;
   }
 }
 
 /** Where a setting's effective value came from. */
 export type SettingSource = 'default' | 'file' | 'overrides' | 'env' | 'flag';
 
-function resolution<C extends Component>(
-  component: C,
-  options: ResolveSettingsOptions,
-): SettingsResolution<C> {
-  const resolution = new SettingsResolution<C>(COMPONENT_SPECS[component]);
+function resolution<S>(spec: ComponentSpec<S>, options: ResolveSettingsOptions): SettingsResolution<S> {
+  const resolution = new SettingsResolution<S>(spec);
   if (options.fileValues) {
     resolution.applyRecord(options.fileValues, `from settings file ${options.filePath ?? '(unnamed)'}`);
   }
@@ -204,14 +196,14 @@ function resolution<C extends Component>(
   return resolution;
 }
 
-/** A component's effective settings with where each value came from (`scrapy-cluster settings`). */
-export async function explainSettings<C extends Component>(
-  component: C,
+/** A settings table's effective values with where each came from (`scrapy-cluster settings`). */
+export async function explainSpecSettings<S>(
+  spec: ComponentSpec<S>,
   options: LoadSettingsOptions = {},
-): Promise<{ settings: Settings<C>; sources: Record<string, SettingSource> }> {
+): Promise<{ settings: SettingsOfSpec<S>; sources: Record<string, SettingSource> }> {
   const { file, ...rest } = options;
   const fileValues = file === undefined ? undefined : await readSettingsFile(file);
-  const r = resolution(component, {
+  const r = resolution(spec, {
     ...rest,
     ...(fileValues ? { fileValues, filePath: file } : {}),
   });
@@ -225,11 +217,11 @@ export async function explainSettings<C extends Component>(
  * defaults, settings file, overrides, environment, command-line flags. Throws SettingsError
  * (SC_SETTINGS_INVALID) naming the setting, where the bad value came from, and what was expected.
  */
-export function resolveSettings<C extends Component>(
-  component: C,
+export function resolveSpecSettings<S>(
+  spec: ComponentSpec<S>,
   options: ResolveSettingsOptions = {},
-): Settings<C> {
-  return resolution(component, options).finish();
+): SettingsOfSpec<S> {
+  return resolution(spec, options).finish();
 }
 
 /**
@@ -237,17 +229,12 @@ export function resolveSettings<C extends Component>(
  * environment variables, then command-line flags. A missing or unreadable file is a SettingsError with
  * code SC_SETTINGS_FILE.
  */
-export async function loadSettings<C extends Component>(
-  component: C,
+export async function loadSpecSettings<S>(
+  spec: ComponentSpec<S>,
   options: LoadSettingsOptions = {},
-): Promise<Settings<C>> {
+): Promise<SettingsOfSpec<S>> {
   const { file, ...rest } = options;
-  if (file === undefined) return resolveSettings(component, rest);
+  if (file === undefined) return resolveSpecSettings(spec, rest);
   const fileValues = await readSettingsFile(file);
-  return resolveSettings(component, { ...rest, fileValues, filePath: file });
-}
-
-/** A fresh copy of a component's defaults, with no file, environment or flags applied. */
-export function defaultSettings<C extends Component>(component: C): ComponentSettingsMap[C] {
-  return structuredClone(COMPONENT_SPECS[component].defaults);
+  return resolveSpecSettings(spec, { ...rest, fileValues, filePath: file });
 }

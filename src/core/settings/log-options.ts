@@ -1,13 +1,8 @@
 import type { LoggerOptions } from '../logging/logger.js';
-import { COMPONENT_SPECS, type Component } from './component.js';
-import type { Settings } from './loader.js';
+import type { LogSettingNames } from './component.js';
 
 /** The logger options a component's settings describe (LOG_* or, for the crawler, SC_LOG_*). */
-export function logOptionsFromSettings<C extends Component>(
-  component: C,
-  settings: Settings<C>,
-): LoggerOptions {
-  const names = COMPONENT_SPECS[component].log;
+export function logOptionsOf(names: LogSettingNames, settings: object): LoggerOptions {
   const values = settings as Record<string, unknown>;
   return {
     name: values[names.name] as string,

@@ -1,5 +1,4 @@
-import { KAFKA_MONITOR_DEFAULTS } from '../settings/index.js';
-import { rankedApiSchemas } from './schemas.js';
+import { DEFAULT_API_PLUGIN_RANKS, rankedApiSchemas } from './schemas.js';
 import { SchemaValidator, type JsonObject } from './validator.js';
 
 export type FeedValidation = { ok: true } | { ok: false; cause: string; schema: string };
@@ -12,7 +11,7 @@ interface NamedValidator {
 
 /** The Kafka Monitor's built-in schemas, in the rank order of its default PLUGINS. */
 function builtInSchemas(): { name: string; schema: JsonObject }[] {
-  return rankedApiSchemas(KAFKA_MONITOR_DEFAULTS.PLUGINS);
+  return rankedApiSchemas(DEFAULT_API_PLUGIN_RANKS);
 }
 
 /**

@@ -11,6 +11,7 @@ export { decodeMember, encodeRequest, type QueuedRequest } from './request-codec
 export {
   API_SCHEMA_FILES,
   apiSchema,
+  DEFAULT_API_PLUGIN_RANKS,
   loadBuiltInSchema,
   rankedApiSchemas,
   type ApiSchemaName,

@@ -15,6 +15,17 @@ export const API_SCHEMA_FILES = {
 
 export type ApiSchemaName = keyof typeof API_SCHEMA_FILES;
 
+/**
+ * The Kafka Monitor's default PLUGINS (the original's ranks): the order in which a request is tried
+ * against the API's schemas, by the Kafka Monitor and by the REST service's `/feed` check alike.
+ */
+export const DEFAULT_API_PLUGIN_RANKS: Readonly<Record<ApiSchemaName, number>> = {
+  ScraperHandler: 100,
+  ActionHandler: 200,
+  StatsHandler: 300,
+  ZookeeperHandler: 400,
+};
+
 /** Reads one of the built-in JSON schemas shipped in ./schemas. */
 export function loadBuiltInSchema(file: string): JsonObject {
   return JSON.parse(readFileSync(new URL(`./schemas/${file}`, import.meta.url), 'utf8')) as JsonObject;

@@ -1,4 +1,4 @@
-import { CRAWLER_DEFAULTS } from '../../core/settings/index.js';
+import { CRAWLER_DEFAULTS } from '../settings.js';
 import type { FetcherSettings } from './types.js';
 
 /** The fetcher's settings: the crawler's defaults, with the given values (undefined ones ignored) on top. */

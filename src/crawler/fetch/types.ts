@@ -1,4 +1,4 @@
-import type { CrawlerSettings } from '../../core/settings/index.js';
+import type { CrawlerSettings } from '../settings.js';
 
 export interface FetchRequest {
   url: string;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorMessage } from '../../core/errors.js';
-import type { RestSettings } from '../../core/settings/index.js';
+import type { RestSettings } from '../settings.js';
 import type { Store } from '../../core/store/index.js';
 import { DashboardData } from './data.js';
 import { UI_PREFIX } from './paths.js';

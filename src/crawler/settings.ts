@@ -1,22 +1,27 @@
-import { field, type SettingsOf } from '../fields.js';
 import {
+  type ComponentSpec,
   DEFAULT_STATS_TIMES,
+  field,
+  KAFKA_PRODUCER_DEFAULTS,
+  kafkaProducerFields,
+  logSettingNames,
+  metricsDefaults,
+  metricsFields,
   MiB,
   REDIS_DEFAULTS,
   redisFields,
+  type SettingsOf,
   ZOOKEEPER_DEFAULTS,
   zookeeperFields,
-} from './common.js';
+} from '../core/settings/index.js';
 
 export const crawlerFields = {
   ...redisFields,
 
-  KAFKA_HOSTS: field.hosts(),
+  ...kafkaProducerFields,
   KAFKA_TOPIC_PREFIX: field.string(),
   KAFKA_APPID_TOPICS: field.bool(),
   KAFKA_BASE_64_ENCODE: field.bool(),
-  KAFKA_PRODUCER_BATCH_LINGER_MS: field.int({ min: 0 }),
-  KAFKA_PRODUCER_BUFFER_BYTES: field.int({ min: 1 }),
   KAFKA_PRODUCER_MAX_REQUEST_SIZE: field.int({ min: 1 }),
 
   ...zookeeperFields,
@@ -93,8 +98,7 @@ export const crawlerFields = {
   RETRY_AFTER_MAX: field.float(),
   CRAWL_DELAY_MAX: field.float(),
   SITEMAP_MAX_BYTES: field.int({ min: 1 }),
-  METRICS_PORT: field.int({ min: 0, max: 65535 }),
-  METRICS_HOST: field.string(),
+  ...metricsFields,
   LOGSTATS_INTERVAL: field.float({ min: 0 }),
 };
 
@@ -103,12 +107,10 @@ export type CrawlerSettings = SettingsOf<typeof crawlerFields>;
 export const CRAWLER_DEFAULTS: CrawlerSettings = {
   ...REDIS_DEFAULTS,
 
-  KAFKA_HOSTS: 'localhost:9092',
+  ...KAFKA_PRODUCER_DEFAULTS,
   KAFKA_TOPIC_PREFIX: 'demo',
   KAFKA_APPID_TOPICS: false,
   KAFKA_BASE_64_ENCODE: false,
-  KAFKA_PRODUCER_BATCH_LINGER_MS: 25,
-  KAFKA_PRODUCER_BUFFER_BYTES: 4 * MiB,
   KAFKA_PRODUCER_MAX_REQUEST_SIZE: 1 * MiB,
 
   ...ZOOKEEPER_DEFAULTS,
@@ -195,7 +197,18 @@ export const CRAWLER_DEFAULTS: CrawlerSettings = {
   RETRY_AFTER_MAX: 300,
   CRAWL_DELAY_MAX: 60,
   SITEMAP_MAX_BYTES: 50 * MiB,
-  METRICS_PORT: 9410,
-  METRICS_HOST: '127.0.0.1',
+  ...metricsDefaults(9410),
   LOGSTATS_INTERVAL: 60,
+};
+
+/** The crawler settings table: its settings, their defaults, accepted other names and log setting names. */
+export const crawlerSettingsSpec: ComponentSpec<CrawlerSettings> = {
+  fields: crawlerFields,
+  defaults: CRAWLER_DEFAULTS,
+  aliases: {
+    // The original spells one name wrong and some users another: both spellings are accepted.
+    SCHEDULER_ITEM_RETRIES: 'SCHEUDLER_ITEM_RETRIES',
+    SCHEDULER_QUEUE_TIEOUT: 'SCHEDULER_QUEUE_TIMEOUT',
+  },
+  log: logSettingNames('SC_'),
 };

@@ -1,5 +1,18 @@
-import { field, type SettingsOf } from '../fields.js';
-import { logDefaults, logFields, MiB, REDIS_DEFAULTS, redisFields } from './common.js';
+import {
+  type ComponentSpec,
+  field,
+  KAFKA_CONSUMER_DEFAULTS,
+  KAFKA_PRODUCER_DEFAULTS,
+  kafkaConsumerFields,
+  kafkaProducerFields,
+  logDefaults,
+  logFields,
+  logSettingNames,
+  MiB,
+  REDIS_DEFAULTS,
+  redisFields,
+  type SettingsOf,
+} from '../core/settings/index.js';
 
 export const restFields = {
   FLASK_LOGGING_ENABLED: field.bool(),
@@ -24,18 +37,11 @@ export const restFields = {
 
   ...redisFields,
 
-  KAFKA_HOSTS: field.hosts(),
+  ...kafkaProducerFields,
   KAFKA_TOPIC_PREFIX: field.string(),
-  KAFKA_FEED_TIMEOUT: field.float({ positive: true }),
-  KAFKA_CONSUMER_AUTO_OFFSET_RESET: field.oneOf(['earliest', 'latest']),
-  KAFKA_CONSUMER_TIMEOUT: field.int({ min: 1 }),
-  KAFKA_CONSUMER_COMMIT_INTERVAL_MS: field.int({ min: 1 }),
-  KAFKA_CONSUMER_AUTO_COMMIT_ENABLE: field.bool(),
-  KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES: field.int({ min: 1 }),
+  ...kafkaConsumerFields,
   KAFKA_CONSUMER_SLEEP_TIME: field.float(),
   KAFKA_PRODUCER_TOPIC: field.string(),
-  KAFKA_PRODUCER_BATCH_LINGER_MS: field.int({ min: 0 }),
-  KAFKA_PRODUCER_BUFFER_BYTES: field.int({ min: 1 }),
 
   ...logFields,
 };
@@ -64,18 +70,21 @@ export const REST_DEFAULTS: RestSettings = {
 
   ...REDIS_DEFAULTS,
 
-  KAFKA_HOSTS: 'localhost:9092',
+  ...KAFKA_PRODUCER_DEFAULTS,
   KAFKA_TOPIC_PREFIX: 'demo',
-  KAFKA_FEED_TIMEOUT: 10,
+  ...KAFKA_CONSUMER_DEFAULTS,
+  // The REST service answers from replies that arrive after it started; older ones are not its own.
   KAFKA_CONSUMER_AUTO_OFFSET_RESET: 'latest',
-  KAFKA_CONSUMER_TIMEOUT: 50,
-  KAFKA_CONSUMER_COMMIT_INTERVAL_MS: 5000,
-  KAFKA_CONSUMER_AUTO_COMMIT_ENABLE: true,
-  KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES: 10 * MiB,
   KAFKA_CONSUMER_SLEEP_TIME: 1,
   KAFKA_PRODUCER_TOPIC: 'demo.incoming',
-  KAFKA_PRODUCER_BATCH_LINGER_MS: 25,
-  KAFKA_PRODUCER_BUFFER_BYTES: 4 * MiB,
 
   ...logDefaults('rest-service', 'rest_service.log'),
+};
+
+/** The rest settings table: its settings, their defaults, accepted other names and log setting names. */
+export const restSettingsSpec: ComponentSpec<RestSettings> = {
+  fields: restFields,
+  defaults: REST_DEFAULTS,
+  aliases: { REST_PORT: 'FLASK_PORT' },
+  log: logSettingNames(''),
 };

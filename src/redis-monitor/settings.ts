@@ -1,14 +1,21 @@
-import { field, type SettingsOf } from '../fields.js';
 import {
-  DEFAULT_STATS_TIMES,
+  type ComponentSpec,
+  field,
+  KAFKA_PRODUCER_DEFAULTS,
+  kafkaProducerFields,
   logDefaults,
   logFields,
-  MiB,
+  logSettingNames,
+  metricsDefaults,
+  metricsFields,
   REDIS_DEFAULTS,
   redisFields,
+  type SettingsOf,
+  STATS_DEFAULTS,
+  statsFields,
   ZOOKEEPER_DEFAULTS,
   zookeeperFields,
-} from './common.js';
+} from '../core/settings/index.js';
 
 export const redisMonitorFields = {
   SLEEP_TIME: field.float(),
@@ -19,12 +26,10 @@ export const redisMonitorFields = {
   ...redisFields,
   REDIS_LOCK_EXPIRATION: field.int({ min: 1 }),
 
-  KAFKA_HOSTS: field.hosts(),
+  ...kafkaProducerFields,
   KAFKA_TOPIC_PREFIX: field.string(),
   KAFKA_CONN_TIMEOUT: field.float({ positive: true }),
   KAFKA_APPID_TOPICS: field.bool(),
-  KAFKA_PRODUCER_BATCH_LINGER_MS: field.int({ min: 0 }),
-  KAFKA_PRODUCER_BUFFER_BYTES: field.int({ min: 1 }),
 
   ...zookeeperFields,
 
@@ -33,17 +38,11 @@ export const redisMonitorFields = {
 
   ...logFields,
 
-  STATS_TOTAL: field.bool(),
-  STATS_PLUGINS: field.bool(),
-  STATS_CYCLE: field.int({ min: 1 }),
-  STATS_DUMP: field.int({ min: 0 }),
+  ...statsFields,
   STATS_DUMP_CRAWL: field.bool(),
   STATS_DUMP_QUEUE: field.bool(),
-  STATS_TIMES: field.stringList(),
 
-  // Added by this project: the /metrics, /healthz and /readyz listener.
-  METRICS_PORT: field.int({ min: 0, max: 65535 }),
-  METRICS_HOST: field.string(),
+  ...metricsFields,
 };
 
 export type RedisMonitorSettings = SettingsOf<typeof redisMonitorFields>;
@@ -57,12 +56,10 @@ export const REDIS_MONITOR_DEFAULTS: RedisMonitorSettings = {
   ...REDIS_DEFAULTS,
   REDIS_LOCK_EXPIRATION: 6,
 
-  KAFKA_HOSTS: 'localhost:9092',
+  ...KAFKA_PRODUCER_DEFAULTS,
   KAFKA_TOPIC_PREFIX: 'demo',
   KAFKA_CONN_TIMEOUT: 5,
   KAFKA_APPID_TOPICS: false,
-  KAFKA_PRODUCER_BATCH_LINGER_MS: 25,
-  KAFKA_PRODUCER_BUFFER_BYTES: 4 * MiB,
 
   ...ZOOKEEPER_DEFAULTS,
 
@@ -77,14 +74,17 @@ export const REDIS_MONITOR_DEFAULTS: RedisMonitorSettings = {
 
   ...logDefaults('redis-monitor', 'redis_monitor.log'),
 
-  STATS_TOTAL: true,
-  STATS_PLUGINS: true,
-  STATS_CYCLE: 5,
-  STATS_DUMP: 60,
+  ...STATS_DEFAULTS,
   STATS_DUMP_CRAWL: true,
   STATS_DUMP_QUEUE: true,
-  STATS_TIMES: [...DEFAULT_STATS_TIMES],
 
-  METRICS_PORT: 9412,
-  METRICS_HOST: '127.0.0.1',
+  ...metricsDefaults(9412),
+};
+
+/** The redis-monitor settings table: its settings, their defaults, accepted other names and log setting names. */
+export const redisMonitorSettingsSpec: ComponentSpec<RedisMonitorSettings> = {
+  fields: redisMonitorFields,
+  defaults: REDIS_MONITOR_DEFAULTS,
+  aliases: {},
+  log: logSettingNames(''),
 };
