@@ -304,6 +304,30 @@ describe('Lua scripts and their in-memory twins agree', () => {
     );
   });
 
+  it('lease-ack-many with thousands of leases in one call, some named twice or not held', async () => {
+    const leased = Array.from({ length: 2345 }, (_, i) => `l${i}`);
+    const acks = [...leased, 'l7', 'l1999', 'gone'];
+    const state = stateOf({
+      'sp:leased': {
+        type: 'hash',
+        value: Object.fromEntries(leased.map((id) => [id, `{"queue":"q","item":"${id}"}`])),
+      },
+      'sp:leases': { type: 'zset', value: leased.map((id, i) => [id, 1000 + i]) },
+      'sp:attempts': { type: 'hash', value: Object.fromEntries(leased.map((id) => [`sha-${id}`, '1'])) },
+    });
+    const keys = ['sp:leased', 'sp:leases', 'sp:attempts', 'crawlstats:sp:app:c1'];
+    const argv = ['3600', ...acks.flatMap((id) => [id, 'published', '4', `sha-${id}`])];
+    await redis.call('FLUSHDB');
+    const real = await outcome(redis, leaseAckMany, state, keys, argv);
+    const twin = await outcome(new MemoryStore(), leaseAckMany, state, keys, argv);
+    expect(differences(twin, real)).toEqual([]);
+    const held = real.reply as number[];
+    expect(held.length).toBe(acks.length);
+    expect(held.filter((h) => h === 1).length).toBe(leased.length);
+    expect(held.slice(-3)).toEqual([0, 0, 0]);
+    expect(Object.keys(real.keyspace)).toEqual(['crawlstats:sp:app:c1']);
+  });
+
   it('domain-hold and crawl-delay-slot (clock-dependent)', async () => {
     const now = Date.now() / 1000;
     const at = (offset: number) => (now + offset).toFixed(6);
@@ -770,6 +794,36 @@ describe('Lua scripts and their in-memory twins agree', () => {
     );
   });
 
+  it('lease-pop keeps the leases it took before an attempt fails (a script is not rolled back)', async () => {
+    const member = (host: string) => JSON.stringify({ url: `http://${host}/`, meta: {} });
+    const state = stateOf({
+      'sp:a.com:queue': { type: 'zset', value: [[member('a.com'), 1]] },
+      'sp:b.com:queue': { type: 'zset', value: [[member('b.com'), 1]] },
+      't:b.com:hold': { type: 'hash', value: { until: '1' } },
+    });
+    const keys = ['sp:leased', 'sp:leases', 'sp:blacklist', 'sp:attempts'];
+    const argv = ['crawler-1', '60'];
+    ['a.com', 'b.com'].forEach((domain, i) => {
+      keys.push(
+        `t:${domain}:throttle_window`,
+        `t:${domain}:throttle_time`,
+        `sp:${domain}:queue`,
+        `t:${domain}:hold`,
+      );
+      argv.push('60', '100', '0', '0', '0', '0', `L${i}`, `L${i}`);
+    });
+    await redis.call('FLUSHDB');
+    const real = await outcome(redis, leasePop, state, keys, argv);
+    const twin = await outcome(new MemoryStore(), leasePop, state, keys, argv);
+    expect(real.reply).toEqual({ error: true });
+    expect(twin.reply).toEqual({ error: true });
+    // a.com's request left its queue in the failed call: its lease record must exist, or it is lost.
+    expect(real.keyspace['sp:a.com:queue']).toBeUndefined();
+    expect(Object.keys((real.keyspace['sp:leased'] as { value: object }).value)).toEqual(['L0']);
+    expect(Object.keys((twin.keyspace['sp:leased'] as { value: object }).value)).toEqual(['L0']);
+    expect(real.keyspace['sp:leases']).toBeDefined();
+  });
+
   it('lease-pop with several attempts per call (clock-dependent: throttle, holds, expiry)', async () => {
     const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
     const now = Date.now() / 1000;
@@ -787,7 +841,8 @@ describe('Lua scripts and their in-memory twins agree', () => {
           b: queueMembers,
           stopped: fc.subarray(['a||c1', 'b||c2']),
           hits: fc.constantFrom(0, 1, 3),
-          hold: fc.option(fc.constantFrom(-5, 30), { nil: null }),
+          // 'wrong type': the hold key is a hash, so GET fails mid-call; leases taken before must be kept.
+          hold: fc.option(fc.constantFrom(-5, 30, 'wrong type' as const), { nil: null }),
           counted: fc.boolean(),
           attempts: fc.array(attempt, { minLength: 1, maxLength: 4 }),
         })
@@ -824,7 +879,11 @@ describe('Lua scripts and their in-memory twins agree', () => {
                 ? { type: 'zset', value: Array.from({ length: g.hits }, (_, i) => [`h${i}`, now - 1 - i]) }
                 : null,
               't:b.com:hold':
-                g.hold === null ? null : { type: 'string', value: (now + g.hold).toFixed(6), ttlMs: 90_000 },
+                g.hold === null
+                  ? null
+                  : g.hold === 'wrong type'
+                    ? { type: 'hash', value: { until: '1' } }
+                    : { type: 'string', value: (now + g.hold).toFixed(6), ttlMs: 90_000 },
               'sp:attempts': g.counted && ms[0] ? { type: 'hash', value: { [sha1(ms[0])]: '2' } } : null,
             }),
             keys,
