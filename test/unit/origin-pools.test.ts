@@ -49,6 +49,28 @@ describe('OriginPools', () => {
     expect(pools.size).toBe(0);
   });
 
+  it('closes the keep-alive connection of an evicted idle pool at once', async () => {
+    const pools = new OriginPools({ connections: 1, keepAliveTimeout: 60_000 }, 1);
+    const [first, second] = await Promise.all([1, 2].map(() => site({ keepAlive: true })));
+    let open = 0;
+    servers[0]!.on('connection', (socket) => {
+      open += 1;
+      socket.on('close', () => (open -= 1));
+    });
+    const res = await request(`${first!}/`, { dispatcher: pools });
+    await res.body.text();
+    expect(open).toBe(1); // kept alive
+    const other = await request(`${second!}/`, { dispatcher: pools });
+    await other.body.text();
+    for (let i = 0; i < 50 && open > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(open).toBe(0);
+    expect(pools.size).toBe(1);
+    // The retired origin opens a fresh pool on its next request.
+    const again = await request(`${first!}/`, { dispatcher: pools });
+    expect(await again.body.text()).toContain(new URL(first!).host);
+    await pools.close();
+  });
+
   it('drops a pool once its connections have closed', async () => {
     const pools = new OriginPools({ connections: 2 }, 100);
     const origin = await site({ keepAlive: false });
