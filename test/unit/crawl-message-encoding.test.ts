@@ -147,6 +147,14 @@ describe('crawl message encoding (one pass, no sorted copy)', () => {
       Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
       { s: 'line\nbreak "quoted" \\ \u0000 \ud800 😀 \u2028' },
       { '4294967295': 'not an index', '4294967294': 'index', a: 1 },
+      // Past 64 keys the sort is the built-in one; below, an insertion sort: both in code-unit order.
+      Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [`k${(i * 37) % 100}${'ÄaZ_é😀'[i % 6]!}`, i]),
+      ),
+      Object.fromEntries(
+        Array.from({ length: 64 }, (_, i) => [`${String.fromCharCode(0x7a - (i % 26))}${i}`, i]),
+      ),
+      { é: 1, e: 2, E: 3, '😀': 4, '￿': 5, '': 6, ' ': 7, 3: 'index', '-1': 'not an index' },
     ];
     for (const value of cases) expect(sortedJson(value)).toBe(reference(value));
   });
