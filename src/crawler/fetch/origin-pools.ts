@@ -1,21 +1,10 @@
 import { Dispatcher, Pool } from 'undici';
 
 /**
- * The fetcher's connection pools, one per origin as undici's Agent keeps them, but at most `maxOrigins`
- * at once: the least recently used origin's pool is closed (gracefully: requests already on it finish)
- * when a new origin would pass the bound, and a pool whose connections have all closed is dropped, as the
- * Agent does.
- *
- * Why not the Agent: it keeps every origin with an open keep-alive connection, and each pool costs ~35 KB
- * (undici preallocates a 2,048-slot request queue per pool, plus the clients, socket and parser). A crawl
- * over thousands of sites touches more origins within one keep-alive window than it will fetch from again:
- * 10,000 domains held ~9,000 pools and ~480 MB of heap at the end of the bench's crawl.
- */
-/**
  * The reason given when an idle pool is retired. Without one, undici makes a ClientDestroyedError per
  * pool and per client, and Node formats each one's stack when it destroys the socket: at 10,000 domains
- * that was ~2% of the crawler's CPU (profile of the bench's scale crawl). One shared error costs nothing
- * per pool; nothing is waiting on an idle pool, so no request ever sees it.
+ * that was ~2.5% of the crawler's busy CPU (profile of the bench's scale crawl). One shared error costs
+ * nothing per pool; nothing is waiting on an idle pool, so no request ever sees it.
  */
 const RETIRED = new Error('idle connection pool retired');
 
@@ -26,6 +15,17 @@ function retire(pool: Pool): void {
   void done.catch(() => undefined);
 }
 
+/**
+ * The fetcher's connection pools, one per origin as undici's Agent keeps them, but at most `maxOrigins`
+ * at once: the least recently used origin's pool is closed (gracefully: requests already on it finish)
+ * when a new origin would pass the bound, and a pool whose connections have all closed is dropped, as the
+ * Agent does.
+ *
+ * Why not the Agent: it keeps every origin with an open keep-alive connection, and each pool costs ~35 KB
+ * (undici preallocates a 2,048-slot request queue per pool, plus the clients, socket and parser). A crawl
+ * over thousands of sites touches more origins within one keep-alive window than it will fetch from again:
+ * 10,000 domains held ~9,000 pools and ~480 MB of heap at the end of the bench's crawl.
+ */
 export class OriginPools extends Dispatcher {
   /** Open pools by origin, least recently used first (a Map keeps insertion order; use re-inserts). */
   private readonly pools = new Map<string, Pool>();

@@ -91,8 +91,9 @@ function quotedKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = `${JSON.stringify(key)}:`;
-    // Keys of user attrs and headers are open-ended: the cache stops growing rather than evicting.
-    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+    // Keys of user attrs and headers are open-ended: only short ones are kept, and the cache stops
+    // growing rather than evicting (at most 4,096 × 64 characters, whatever the requests carry).
+    if (key.length <= 64 && quotedKeys.size < 4096) quotedKeys.set(key, quoted);
   }
   return quoted;
 }
