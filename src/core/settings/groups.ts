@@ -35,6 +35,16 @@ export const logFields = {
   LOG_LEVEL: field.logLevel(),
 };
 
+/** A settings group under prefixed names: the crawler's logging settings are `SC_LOG_*`, not Scrapy's. */
+export type Prefixed<P extends string, T> = { [K in keyof T & string as `${P}${K}`]: T[K] };
+
+export function prefixed<P extends string, T extends object>(prefix: P, group: T): Prefixed<P, T> {
+  return Object.fromEntries(Object.entries(group).map(([key, value]) => [prefix + key, value])) as Prefixed<
+    P,
+    T
+  >;
+}
+
 export function logDefaults(name: string, file: string): SettingsOf<typeof logFields> {
   return {
     LOGGER_NAME: name,

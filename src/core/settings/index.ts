@@ -45,10 +45,12 @@ export {
   metricsDefaults,
   metricsFields,
   MiB,
+  prefixed,
   REDIS_DEFAULTS,
   redisFields,
   STATS_DEFAULTS,
   statsFields,
   ZOOKEEPER_DEFAULTS,
   zookeeperFields,
+  type Prefixed,
 } from './groups.js';
