@@ -33,9 +33,10 @@ import {
   watchCrawled,
 } from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 /** This file's Redis database (other files use 8, 9, 11, 12). */
-const DB = 13;
+const DB = TEST_REDIS_DBS.crawlerControls;
 const RUN = randomUUID().slice(0, 6);
 const HANDOFF_SPIDER = fileURLToPath(
   new URL('../fixtures/spiders-controls/handoff-spider.ts', import.meta.url),

@@ -18,10 +18,11 @@ import { connectStore, type Store } from '../../src/core/store/index.js';
 import { waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
 import { killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/scrapy-cluster.js', import.meta.url));
-const CLI_DB = 12;
+const CLI_DB = TEST_REDIS_DBS.kafkaMonitorCli;
 const id = `kmcli${randomUUID().slice(0, 8)}`;
 const topic = `${id}.incoming`;
 

@@ -16,10 +16,11 @@ import { connectStore, type Store } from '../../src/core/store/index.js';
 import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { captureLogger, waitFor, type CapturedLog } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = './test/fixtures/kafka-monitor-plugins.ts';
-const STATS_DB = 11;
+const STATS_DB = TEST_REDIS_DBS.kafkaMonitorStats;
 const RUN = randomUUID().slice(0, 8);
 
 type Json = Record<string, unknown>;

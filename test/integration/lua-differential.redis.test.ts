@@ -35,9 +35,10 @@ import { priorityPush } from '../../src/core/queues/scripts.js';
 import { windowedHits } from '../../src/core/stats/scripts.js';
 import { crawlFinished } from '../../src/core/crawl-status/scripts.js';
 import { servicesEnv } from '../support/services.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 /** A Redis database of this file's own: it is emptied before every run. */
-const DB = 10;
+const DB = TEST_REDIS_DBS.luaDifferential;
 const RUNS = 200;
 
 type Value =

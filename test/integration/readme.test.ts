@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeState } from '../../scripts/services/state.js';
 import { servicesEnv } from '../support/services.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MARKER = '<!-- readme-test';
@@ -112,7 +113,11 @@ describe('README', () => {
 
     // The shell gets none of the settings: they must come from the README's own commands.
     // A Redis database of its own, so the README's crawler never leases another test's requests.
-    const env: NodeJS.ProcessEnv = { ...process.env, SERVICES_CLI_STATE_FILE: stateFile, REDIS_DB: '15' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SERVICES_CLI_STATE_FILE: stateFile,
+      REDIS_DB: String(TEST_REDIS_DBS.readme),
+    };
     for (const name of ['REDIS_HOST', 'REDIS_PORT', 'KAFKA_HOSTS', 'ZOOKEEPER_HOSTS', 'SERVICES_STATE_FILE'])
       delete env[name];
     const script = [

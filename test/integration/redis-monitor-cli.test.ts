@@ -14,10 +14,11 @@ import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { captureLogger, waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
 import { killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUNNER = fileURLToPath(new URL('../fixtures/redis-monitor-cli.ts', import.meta.url));
-const DB = 8;
+const DB = TEST_REDIS_DBS.redisMonitorCli;
 const prefix = `rmcli${randomUUID().slice(0, 8)}`;
 
 type Child = CliProcess;

@@ -22,10 +22,11 @@ import { KafkaMonitor } from '../../src/kafka-monitor/monitor.js';
 import { RedisMonitor } from '../../src/redis-monitor/index.js';
 import { captureLogger, waitFor, type CapturedLog } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = './test/fixtures/redis-monitor-plugins.ts';
-const DB = 9;
+const DB = TEST_REDIS_DBS.redisMonitor;
 const RUN = randomUUID().slice(0, 6);
 
 type Json = Record<string, unknown>;

@@ -21,10 +21,11 @@ import { RedisMonitor } from '../../src/redis-monitor/index.js';
 import { captureLogger, waitFor } from '../support/capture-logger.js';
 import { servicesEnv } from '../support/services.js';
 import { freePort, killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/scrapy-cluster.js', import.meta.url));
-const CLI_DB = 8;
+const CLI_DB = TEST_REDIS_DBS.restCli;
 const id = `restcli${randomUUID().slice(0, 8)}`;
 const prefix = id;
 

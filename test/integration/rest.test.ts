@@ -25,8 +25,9 @@ import { freePort } from '../support/cli-process.js';
 import { crawlerSettings, startCrawler, uniqueLinkSpider, watchCrawled } from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
 import { startTestWeb } from '../../src/testweb/index.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
-const REST_DB = 9;
+const REST_DB = TEST_REDIS_DBS.rest;
 const RUN = randomUUID().slice(0, 8);
 /** Generous bounds, never asserted: they only keep a slow machine from failing the test. */
 const WAIT_SECONDS = 30;

@@ -13,6 +13,7 @@ import { sleep, waitFor } from '../support/capture-logger.js';
 import { freePort, killAll, spawnCli, type CliProcess } from '../support/cli-process.js';
 import { spiderFile, watchCrawled } from '../support/crawl-cluster.js';
 import { servicesEnv } from '../support/services.js';
+import { TEST_REDIS_DBS } from '../support/redis-dbs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = resolve(ROOT, 'bin/scrapy-cluster.js');
@@ -21,7 +22,8 @@ for (const mode of ['separate processes', 'standalone'] as const) {
 }
 
 function walkthrough(mode: 'separate processes' | 'standalone'): void {
-  const DB = mode === 'standalone' ? 15 : 14;
+  const DB =
+    mode === 'standalone' ? TEST_REDIS_DBS.walkthroughStandalone : TEST_REDIS_DBS.walkthroughSeparate;
   const id = `walk${randomUUID().slice(0, 6)}`;
   const spider = `sp${id}`;
   const appid = `app${id}`;
